@@ -1,0 +1,38 @@
+"""Framing toolkit: from scraped news pages to Polars frames, embeddings and maps.
+
+Public entry points are loaded lazily so that ``import toolkit`` stays cheap
+and never imports torch unless embeddings are asked for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_corpus": ("toolkit.corpus", "load_corpus"),
+    "Corpus": ("toolkit.corpus", "Corpus"),
+    "write_corpus": ("toolkit.corpus", "write_corpus"),
+    "load_articles_table": ("toolkit.tabular", "load_articles_table"),
+    "CorpusError": ("toolkit.errors", "CorpusError"),
+    "embed": ("toolkit.embedding", "embed"),
+}
+
+__all__ = sorted(_LAZY)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from toolkit.corpus import Corpus, load_corpus, write_corpus
+    from toolkit.embedding import embed
+    from toolkit.errors import CorpusError
+    from toolkit.tabular import load_articles_table
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    msg = f"module 'toolkit' has no attribute {name!r}"
+    raise AttributeError(msg)

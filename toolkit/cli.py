@@ -1,0 +1,92 @@
+"""Command line: ``python -m toolkit {ingest,summary,embed} ...``.
+
+Every failure is reported on one line on stderr with a non-zero exit code;
+set ``TOOLKIT_DEBUG=1`` to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from toolkit.errors import ToolkitError
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from toolkit.corpus import write_corpus
+
+    report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid)
+    counts = report["articles"]
+    skipped = report["skipped_files"]
+    print(
+        f"ingested {report['files_read']} file(s): {counts['total']} articles "
+        f"({counts['canonical']} canonical, {counts['duplicates']} duplicates), "
+        f"{report['paragraphs']} paragraphs -> {args.out}"
+        + (f"; skipped {len(skipped)} invalid file(s)" if skipped else "")
+    )
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from toolkit.summary import print_summary
+
+    print_summary(args.dir)
+    return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from toolkit.embedding import embed_dir
+
+    embed_dir(
+        args.dir,
+        model=args.model,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for ``python -m toolkit``."""
+    parser = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="clean scraped pages into articles/paragraphs Parquet")
+    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders of pages (.txt) or article tables (.csv/.jsonl/.parquet)")
+    ingest.add_argument("--out", required=True, type=Path, help="output folder")
+    ingest.add_argument("--skip-invalid", action="store_true", help="skip unreadable files and list them in the report")
+    ingest.set_defaults(func=_cmd_ingest)
+
+    summary = sub.add_parser("summary", help="print a summary table of an ingested folder")
+    summary.add_argument("dir", type=Path)
+    summary.set_defaults(func=_cmd_summary)
+
+    embed = sub.add_parser("embed", help="embed DIR/paragraphs.parquet into DIR/embeddings.parquet")
+    embed.add_argument("dir", type=Path)
+    embed.add_argument("--model", default=None, help="sentence-transformers model name or local path")
+    embed.add_argument("--batch-size", type=int, default=64)
+    embed.add_argument("--quiet", action="store_true", help="no progress bar")
+    embed.set_defaults(func=_cmd_embed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ToolkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # one line, never a traceback, unless debugging
+        if os.environ.get("TOOLKIT_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

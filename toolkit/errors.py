@@ -1,0 +1,34 @@
+"""Errors raised on bad input, each naming the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ToolkitError(Exception):
+    """Base class for errors the CLI reports in one line."""
+
+
+class CorpusError(ToolkitError):
+    """Input that cannot be read as a corpus page or article table.
+
+    Parameters
+    ----------
+    path : str or Path
+        The offending file.
+    line : int or None
+        1-based line number, when the problem sits on a line.
+    problem : str
+        What is wrong, phrased as "got X, expected Y" where it can be.
+    """
+
+    def __init__(self, path: str | Path, line: int | None, problem: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class EmbeddingError(ToolkitError):
+    """Embedding input or model problems (bad frame, missing model)."""
