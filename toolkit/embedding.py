@@ -1,0 +1,558 @@
+"""Paragraph embeddings: :func:`embed` for frames, :func:`embed_dir` for ingested folders.
+
+Vectors are L2-normalised sentence-transformers embeddings of each
+paragraph's ``text``. Identical texts are encoded once and share one
+vector. Every unique text is looked up in a content-addressed cache
+(:mod:`toolkit.cache`) first; only the misses are encoded, and the model is
+loaded only when there is at least one miss, so a fully cached run never
+imports torch's model weights.
+
+Note on floats: sentence-transformers pads each batch to its longest text,
+so the same text encoded in batches of different make-up can differ in the
+last float bits (about 1e-7 here). Through the cache a text keeps the first
+vector computed for it, so runs are reproducible bit for bit once cached.
+
+Reports: :func:`embed` returns just the frame; :func:`embed_with_report`
+returns ``(frame, EmbedReport)`` with cache hits and misses, truncated
+paragraphs and the provenance record, and :func:`embed_dir` returns the
+report of the whole folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from toolkit import cache as _cache
+from toolkit import model as _model
+from toolkit.errors import EmbeddingError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sentence_transformers import SentenceTransformer
+
+PROVENANCE_KEY = "toolkit.embedding_provenance"
+FINGERPRINT_COLUMN = "model_fingerprint"
+# Unique texts encoded per call to encode(): after each group the vectors
+# are written to the cache, so an interrupted run loses at most one group.
+_GROUP = 2048
+# Below this many texts to encode, progress=None shows no bar.
+_LONG_RUN = 512
+
+# Models loaded in this process, by (fingerprint, path, device): notebooks
+# calling embed() repeatedly should not pay the load each time.
+_LOADED: dict[tuple[str, str, str | None], SentenceTransformer] = {}
+
+
+@dataclass
+class EmbedReport:
+    """What an embedding run did.
+
+    Attributes
+    ----------
+    n_paragraphs : int
+        Rows embedded.
+    n_unique : int
+        Distinct texts among them (each encoded or looked up once).
+    hits : int
+        Distinct texts served from the cache.
+    misses : int
+        Distinct texts encoded by the model.
+    truncated : int
+        Paragraphs longer than the model's token window, embedded from
+        their first ``max_seq_length`` tokens only.
+    corrupt_shards : int
+        Cache shards that failed their check and were recomputed.
+    model_loaded : bool
+        Whether the model had to be loaded (False on a fully cached run).
+    seconds : float
+        Wall time.
+    provenance : dict
+        Model name, weights sha256, dimension, window and library versions.
+    """
+
+    n_paragraphs: int = 0
+    n_unique: int = 0
+    hits: int = 0
+    misses: int = 0
+    truncated: int = 0
+    corrupt_shards: int = 0
+    model_loaded: bool = False
+    seconds: float = 0.0
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, other: EmbedReport) -> None:
+        """Accumulate ``other`` (one chunk of a larger run) into this report."""
+        for name in ("n_paragraphs", "n_unique", "hits", "misses", "truncated", "corrupt_shards", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.model_loaded = self.model_loaded or other.model_loaded
+        self.provenance = other.provenance or self.provenance
+
+    def summary(self) -> str:
+        """One line for the command line."""
+        prov = self.provenance
+        window = prov.get("max_seq_length")
+        line = (
+            f"embedded {self.n_paragraphs} paragraphs ({self.n_unique} unique texts: "
+            f"{self.hits} cache hits, {self.misses} misses); "
+            f"{self.truncated} truncated at {window} tokens; "
+            f"model {prov.get('model')} [{prov.get('model_fingerprint')}], dim {prov.get('dimension')}"
+        )
+        if self.corrupt_shards:
+            line += f"; {self.corrupt_shards} corrupt cache shard(s) recomputed"
+        return line + f"; {self.seconds:.1f} s"
+
+
+def _paragraph_frame(paragraphs: Any) -> pl.DataFrame:
+    """Validate input and return ``paragraph_id`` (String) and ``text`` columns."""
+    frame = getattr(paragraphs, "paragraphs", paragraphs)  # a Corpus has .paragraphs
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    if not isinstance(frame, pl.DataFrame):
+        msg = f"got {type(paragraphs).__name__}, expected a Polars DataFrame with paragraph_id and text columns"
+        raise EmbeddingError(msg)
+    missing = [c for c in ("paragraph_id", "text") if c not in frame.columns]
+    if missing:
+        msg = f"got columns {frame.columns}, expected paragraph_id and text (missing {missing})"
+        raise EmbeddingError(msg)
+    if frame.schema["text"] != pl.String:
+        msg = f"got text of type {frame.schema['text']}, expected String"
+        raise EmbeddingError(msg)
+    if frame.height == 0:
+        msg = "got 0 paragraphs, expected at least one"
+        raise EmbeddingError(msg)
+    frame = frame.select(pl.col("paragraph_id").cast(pl.String), "text")
+    for problem, expr in (
+        ("null paragraph_id", pl.col("paragraph_id").is_null()),
+        ("null text", pl.col("text").is_null()),
+        ("empty text", pl.col("text").str.strip_chars() == ""),
+    ):
+        bad = frame.filter(expr)
+        if bad.height:
+            first = bad["paragraph_id"][0]
+            where = f" (first at row {frame.with_row_index().filter(expr)['index'][0]})" if first is None else f" (first paragraph_id {first!r})"
+            msg = f"got {bad.height} {problem} value(s){where}, expected non-blank text and an id in every row"
+            raise EmbeddingError(msg)
+    n_dupes = frame.height - frame["paragraph_id"].n_unique()
+    if n_dupes:
+        first = frame.filter(pl.col("paragraph_id").is_duplicated())["paragraph_id"][0]
+        msg = f"got {n_dupes} duplicate paragraph_id value(s) (e.g. {first!r}), expected unique ids"
+        raise EmbeddingError(msg)
+    return frame
+
+
+def _open_cache(cache: bool | str | os.PathLike[str] | None, namespace: str) -> _cache.EmbeddingCache | None:
+    if cache is None or cache is False:
+        return None
+    root = _cache.default_cache_dir() if cache is True else Path(cache)
+    return _cache.EmbeddingCache(root, namespace)
+
+
+def _get_model(info: _model.ModelInfo, device: str | None, *, quiet: bool) -> SentenceTransformer:
+    key = (info.fingerprint, str(info.path), device)
+    if key not in _LOADED:
+        _LOADED[key] = _model.load_model(info, device=device, quiet=quiet)
+    return _LOADED[key]
+
+
+def _token_counts(model: SentenceTransformer, texts: list[str], prompt: str | None) -> list[int]:
+    """Tokens per text before truncation, special tokens included."""
+    if prompt:
+        texts = [prompt + t for t in texts]
+    ids = model.tokenizer(
+        texts,
+        add_special_tokens=True,
+        truncation=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+        verbose=False,  # no "sequence longer than ..." warning: we count them instead
+    )["input_ids"]
+    return [len(x) for x in ids]
+
+
+def _show_progress(progress: bool | None, n_work: int) -> bool:
+    if progress is False or os.environ.get("CI"):
+        return False
+    return bool(progress) or n_work >= _LONG_RUN
+
+
+class _Session:
+    """One model and cache choice, shared by the chunks of one run."""
+
+    def __init__(
+        self,
+        *,
+        model: str | os.PathLike[str] | None,
+        batch_size: int,
+        device: str | None,
+        cache: bool | str | os.PathLike[str] | None,
+        normalize: bool,
+        prompt: str | None,
+        progress: bool | None,
+    ) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.device = device
+        self.cache = cache
+        self.normalize = normalize
+        self.prompt = prompt
+        self.progress = progress
+
+    def open(self) -> None:
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            msg = f"got batch_size={self.batch_size!r}, expected a positive integer"
+            raise EmbeddingError(msg)
+        self.info = _model.resolve_model(self.model)
+        self.namespace = _cache.namespace_key(
+            fingerprint=self.info.fingerprint,
+            max_seq_length=self.info.max_seq_length,
+            normalize=self.normalize,
+            prompt=self.prompt,
+        )
+        self.store = _open_cache(self.cache, self.namespace)
+        self.st_model: SentenceTransformer | None = None
+
+    def window(self) -> int | None:
+        return self.st_model.max_seq_length if self.st_model is not None else self.info.max_seq_length
+
+    def embed_frame(self, frame: pl.DataFrame, bar: Any | None) -> tuple[pl.DataFrame, EmbedReport]:
+        started = time.perf_counter()
+        texts = frame["text"].to_list()
+        key_of_row = [_cache.text_key(t) for t in texts]
+        # Dedupe: one vector per distinct text, whatever the batch make-up.
+        position: dict[str, int] = {}
+        unique_texts: list[str] = []
+        inverse = np.empty(len(texts), dtype=np.int64)
+        for row, (key, text) in enumerate(zip(key_of_row, texts, strict=True)):
+            slot = position.get(key)
+            if slot is None:
+                slot = position[key] = len(unique_texts)
+                unique_texts.append(text)
+            inverse[row] = slot
+        keys = list(position)
+        rows_per_unique = np.bincount(inverse, minlength=len(keys))
+
+        corrupt_before = self.store.corrupt_shards if self.store else 0
+        found = self.store.get(keys) if self.store else {}
+        dim = next(iter(found.values()))[0].shape[0] if found else None
+        vectors: np.ndarray | None = None
+        n_tokens = np.zeros(len(keys), dtype=np.int64)
+        if found:
+            vectors = np.zeros((len(keys), dim), dtype=np.float32)
+            for slot, key in enumerate(keys):
+                hit = found.get(key)
+                if hit is not None:
+                    vectors[slot], n_tokens[slot] = hit
+        miss_slots = [slot for slot, key in enumerate(keys) if key not in found]
+        if bar is not None:
+            bar.update(int(rows_per_unique.sum() - rows_per_unique[miss_slots].sum()))
+
+        model_loaded = False
+        for start in range(0, len(miss_slots), _GROUP):
+            group = miss_slots[start : start + _GROUP]
+            if self.st_model is None:
+                self.st_model = _get_model(self.info, self.device, quiet=True)
+                model_loaded = True
+            group_texts = [unique_texts[s] for s in group]
+            encoded = self.st_model.encode(
+                group_texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=self.normalize,
+                prompt=self.prompt,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32, copy=False)
+            counts = _token_counts(self.st_model, group_texts, self.prompt)
+            if vectors is None:
+                dim = encoded.shape[1]
+                vectors = np.zeros((len(keys), dim), dtype=np.float32)
+            vectors[group] = encoded
+            n_tokens[group] = counts
+            if self.store is not None:
+                self.store.put([keys[s] for s in group], encoded, counts)
+            if bar is not None:
+                bar.update(int(rows_per_unique[group].sum()))
+        assert vectors is not None and dim is not None  # at least one text, found or encoded
+
+        window = self.window()
+        truncated = int(rows_per_unique[n_tokens > window].sum()) if window else 0
+        out = pl.DataFrame(
+            {
+                "paragraph_id": frame["paragraph_id"],
+                "embedding": pl.Series(vectors[inverse], dtype=pl.Array(pl.Float32, dim)),
+                FINGERPRINT_COLUMN: pl.Series([self.info.short_fingerprint] * frame.height, dtype=pl.String),
+            }
+        )
+        report = EmbedReport(
+            n_paragraphs=frame.height,
+            n_unique=len(keys),
+            hits=len(keys) - len(miss_slots),
+            misses=len(miss_slots),
+            truncated=truncated,
+            corrupt_shards=(self.store.corrupt_shards - corrupt_before) if self.store else 0,
+            model_loaded=model_loaded,
+            seconds=time.perf_counter() - started,
+            provenance=_model.provenance(
+                self.info, dimension=dim, max_seq_length=window, normalize=self.normalize, prompt=self.prompt
+            ),
+        )
+        return out, report
+
+
+def _progress_bar(enabled: bool, total: int) -> Any | None:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="para", desc="embedding", leave=False)
+
+
+def embed_with_report(
+    paragraphs: Any,
+    *,
+    model: str | os.PathLike[str] | None = None,
+    batch_size: int = 64,
+    device: str | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
+    normalize: bool = True,
+    prompt: str | None = None,
+    progress: bool | None = None,
+) -> tuple[pl.DataFrame, EmbedReport]:
+    """Embed paragraphs and say how: like :func:`embed`, plus an :class:`EmbedReport`.
+
+    Parameters
+    ----------
+    paragraphs, model, batch_size, device, cache, normalize, prompt, progress
+        See :func:`embed`.
+
+    Returns
+    -------
+    frame : pl.DataFrame
+        As returned by :func:`embed`.
+    report : EmbedReport
+        Hits, misses, truncation and provenance.
+    """
+    frame = _paragraph_frame(paragraphs)
+    session = _Session(
+        model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress
+    )
+    session.open()
+    bar = _progress_bar(_show_progress(progress, frame.height), frame.height)
+    try:
+        return session.embed_frame(frame, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def embed(
+    paragraphs: Any,
+    *,
+    model: str | os.PathLike[str] | None = None,
+    batch_size: int = 64,
+    device: str | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
+    normalize: bool = True,
+    prompt: str | None = None,
+    progress: bool | None = None,
+) -> pl.DataFrame:
+    """Embed each paragraph's text with a sentence-transformers model.
+
+    Parameters
+    ----------
+    paragraphs : pl.DataFrame, pl.LazyFrame or Corpus
+        With ``paragraph_id`` and ``text`` (String) columns; a corpus object
+        is read through its ``.paragraphs`` attribute.
+    model : str or path-like, optional
+        Model name or local directory. None: ``TOOLKIT_MODEL``, then
+        ``toolkit.toml``/``$XDG_CONFIG_HOME/toolkit/config.toml``, then
+        all-MiniLM-L6-v2 (see :mod:`toolkit.model`).
+    batch_size : int
+        Texts per forward pass.
+    device : str, optional
+        ``cpu``, ``cuda``...; None lets sentence-transformers choose.
+    cache : bool, str or path-like
+        True: the cache under ``TOOLKIT_CACHE_DIR`` (default: the user cache
+        folder); a path: a cache rooted there; False or None: no cache.
+    normalize : bool
+        L2-normalise the vectors (the default; cosine = dot product).
+    prompt : str, optional
+        Text prepended to every paragraph (for models trained with prompts).
+    progress : bool, optional
+        Progress bar: True or False; None shows it for long runs only.
+        Never shown when the ``CI`` environment variable is set.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``paragraph_id`` (String), ``embedding`` (``pl.Array(pl.Float32, dim)``)
+        and ``model_fingerprint`` (first 16 hex digits of the weights sha256),
+        one row per input row, in input order. For hit/miss counts and the
+        full provenance use :func:`embed_with_report`.
+
+    Raises
+    ------
+    EmbeddingError
+        On an empty frame, missing columns, null or blank texts, duplicate
+        ids, or a model that is not available locally.
+    """
+    frame, _ = embed_with_report(
+        paragraphs,
+        model=model,
+        batch_size=batch_size,
+        device=device,
+        cache=cache,
+        normalize=normalize,
+        prompt=prompt,
+        progress=progress,
+    )
+    return frame
+
+
+def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the provenance record stored in an ``embeddings.parquet``'s metadata.
+
+    Raises
+    ------
+    EmbeddingError
+        If the file has no provenance record.
+    """
+    meta = pl.read_parquet_metadata(path)
+    if PROVENANCE_KEY not in meta:
+        msg = f"{path}: got metadata keys {sorted(meta)}, expected {PROVENANCE_KEY!r} (written by embed_dir)"
+        raise EmbeddingError(msg)
+    return json.loads(meta[PROVENANCE_KEY])
+
+
+def embed_dir(
+    dir: str | os.PathLike[str],
+    *,
+    model: str | os.PathLike[str] | None = None,
+    batch_size: int = 64,
+    progress: bool | None = True,
+    device: str | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
+    normalize: bool = True,
+    prompt: str | None = None,
+    chunk_rows: int = 20_000,
+    echo: bool = True,
+) -> EmbedReport:
+    """Embed ``DIR/paragraphs.parquet`` into ``DIR/embeddings.parquet`` in bounded memory.
+
+    The input is read ``chunk_rows`` rows at a time; each chunk is embedded
+    (through the cache) and streamed into a temporary file that replaces
+    ``embeddings.parquet`` only when complete. A killed run leaves the old
+    output untouched and its finished work in the cache, so re-running
+    resumes with cache hits. The provenance record is stored in the Parquet
+    key-value metadata (key ``toolkit.embedding_provenance``; see
+    :func:`read_provenance`) and in ``DIR/embeddings_provenance.json``.
+
+    Parameters
+    ----------
+    dir : str or path-like
+        Folder written by ``python -m toolkit ingest``.
+    model, batch_size, device, cache, normalize, prompt
+        See :func:`embed`.
+    progress : bool, optional
+        Progress bar over all paragraphs; never shown when ``CI`` is set.
+    chunk_rows : int
+        Rows per chunk: bounds memory.
+    echo : bool
+        Print the one-line summary.
+
+    Returns
+    -------
+    EmbedReport
+        For the whole folder.
+
+    Raises
+    ------
+    EmbeddingError
+        If the folder has no readable paragraphs.parquet or its rows are invalid.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = Path(dir)
+    source = folder / "paragraphs.parquet"
+    if not source.is_file():
+        msg = f"got no {source}, expected the paragraphs.parquet written by `python -m toolkit ingest DIR`"
+        raise EmbeddingError(msg)
+    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+        msg = f"got chunk_rows={chunk_rows!r}, expected a positive integer"
+        raise EmbeddingError(msg)
+    try:
+        reader = pq.ParquetFile(source)
+    except Exception as exc:
+        msg = f"{source}: got an unreadable Parquet file ({type(exc).__name__}: {exc}), expected paragraphs.parquet"
+        raise EmbeddingError(msg) from exc
+    names = reader.schema_arrow.names
+    missing = [c for c in ("paragraph_id", "text") if c not in names]
+    if missing:
+        msg = f"{source}: got columns {names}, expected paragraph_id and text (missing {missing})"
+        raise EmbeddingError(msg)
+    total = reader.metadata.num_rows
+    if total == 0:
+        msg = f"{source}: got 0 paragraphs, expected at least one"
+        raise EmbeddingError(msg)
+
+    session = _Session(
+        model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress
+    )
+    session.open()
+    target = folder / "embeddings.parquet"
+    report = EmbedReport()
+    started = time.perf_counter()
+    fd, tmp_name = tempfile.mkstemp(prefix=".embeddings.parquet.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    writer: pq.ParquetWriter | None = None
+    bar = _progress_bar(_show_progress(progress, total), total)
+    try:
+        for batch in reader.iter_batches(batch_size=chunk_rows, columns=["paragraph_id", "text"]):
+            chunk = _paragraph_frame(pl.from_arrow(pa.Table.from_batches([batch])))
+            out, part = session.embed_frame(chunk, bar)
+            report.add(part)
+            table = out.to_arrow()
+            if writer is None:
+                meta = {PROVENANCE_KEY.encode(): json.dumps(part.provenance).encode()}
+                writer = pq.ParquetWriter(tmp, table.schema.with_metadata(meta), compression="zstd")
+            writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+        assert writer is not None  # total > 0
+        writer.close()
+        writer = None
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    _write_json_atomic(folder / "embeddings_provenance.json", report.provenance)
+    report.seconds = time.perf_counter() - started
+    if echo:
+        print(f"{report.summary()} -> {target}")
+    return report
+
+
+def _write_json_atomic(path: Path, record: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
