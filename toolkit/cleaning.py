@@ -1,0 +1,173 @@
+"""Cleaning body text: advertisements, photo captions, bylines, wire credits, datelines.
+
+Everything taken out of a body is returned, never dropped: captions go to
+``captions``, credits to ``byline``/``wire``/``dateline``, and every removed
+span is counted by reason for the ingest report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from toolkit.registry import OutletRegistry
+from toolkit.segment import split_sentences
+
+_QUOTE_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\ufeff": "", "\t": " ",
+    }
+)
+_SPACES = re.compile(r"\s+")
+
+# "Advertisement" between sentences (or at either end of a line).
+_ADVERT = re.compile(r"(?:(?<=^)|(?<=[.!?'\")\]]))\s*\bAdvertisement\b\s*(?=$|[A-Z'\"(])")
+# Photo credits: "(©ROK JCS)", "(AP Photo/Ahn Young-joon, Pool)", "Photo: AFP".
+_CREDIT = re.compile(
+    r"\((?:\u00a9|©)[^()]*\)"
+    r"|\((?:[A-Z][\w.&'-]*\s){0,3}Photos?\b[^()]*\)"
+    r"|\bPhotos?:\s+[A-Z][\w.&'-]*(?:\s*/\s*[A-Z][\w.&'-]*)*(?:\s+[A-Z]{2,}\b)*"
+)
+_MAX_CAPTION_CHARS = 500
+_AUTHOR = re.compile(r"\s*\bAuthor:\s*(?P<name>[^.!?\n]{2,80}?)\s*$")
+_BY_LINE = re.compile(r"^By\s+(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})$")
+_DATELINE = re.compile(
+    r"^(?P<place>(?:[A-Z][A-Z.'-]+(?:\s[A-Z][A-Z.'-]+){0,2}(?:,\s+[A-Z][\w.'-]+(?:\s[A-Z][\w.'-]+){0,2})?)"
+    r"|(?:[A-Z][a-z]+(?:\s[A-Z][a-z]+)?))"
+    r"\s*(?::|\s[\u2014\u2013]|\s--?)\s+(?=[A-Z\"'])"
+)
+_NOT_DATELINES = frozenset({"update", "note", "editor's note", "correction", "photo", "author", "source", "watch", "read", "also read", "video"})
+_TITLE_BYLINE = re.compile(r"^\[(?P<name>[A-Z][^\[\]]{2,60})\]")
+
+
+def normalise(text: str) -> str:
+    """Straighten curly quotes and collapse whitespace (analysis text only)."""
+    return _SPACES.sub(" ", text.translate(_QUOTE_MAP)).strip()
+
+
+def title_key(text: str) -> str:
+    """Comparison key for titles: normalised and case-folded."""
+    return normalise(text).casefold()
+
+
+@lru_cache(maxsize=8)
+def _wire_patterns(wires: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    names = "|".join(re.escape(w) for w in wires)
+    credit = re.compile(rf"\s*\((?P<wire>{names})\)\s*$")
+    signed = re.compile(
+        rf"(?:^|(?<=[.!?'\")]\s))(?P<name>[A-Z][\w'.-]+(?:[ -][A-Z][\w'.-]+){{0,3}}),\s+(?P<wire>{names})\s*$"
+    )
+    return credit, signed
+
+
+@dataclass
+class CleanBody:
+    """A cleaned body: its lines, what was taken out, and why."""
+
+    lines: list[str]
+    captions: list[str] = field(default_factory=list)
+    byline: str | None = None
+    wire: str | None = None
+    dateline: str | None = None
+    removed: Counter[str] = field(default_factory=Counter)
+    # index into the input lines -> (category, reason) when a whole line went
+    line_fates: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def _take_captions(line: str, captions: list[str], removed: Counter[str]) -> str:
+    """Remove photo captions (the sentence before a credit) and the credits."""
+    while True:
+        m = _CREDIT.search(line)
+        if not m:
+            return line
+        before = line[: m.start()].rstrip()
+        start = m.start()
+        if before:
+            last = split_sentences(before)[-1] if split_sentences(before) else ""
+            if last and len(last) <= _MAX_CAPTION_CHARS and before.endswith(last):
+                start = len(before) - len(last)
+        caption = normalise(line[start : m.end()])
+        captions.append(caption)
+        removed["caption"] += 1
+        line = (line[:start].rstrip() + " " + line[m.end() :].lstrip()).strip()
+
+
+def clean_body(raw_lines: list[str], registry: OutletRegistry) -> CleanBody:
+    """Clean the printed body lines of one article.
+
+    Parameters
+    ----------
+    raw_lines : list of str
+        Body lines as printed, in order.
+    registry : OutletRegistry
+        Supplies the wire-service names for credits.
+
+    Returns
+    -------
+    CleanBody
+    """
+    out = CleanBody(lines=[])
+    credit_re, signed_re = _wire_patterns(tuple(registry.wires()))
+    kept: list[tuple[int, str]] = []
+    for i, raw in enumerate(raw_lines):
+        line = normalise(raw)
+        line, n_ads = _ADVERT.subn(" ", line)
+        out.removed["advertisement"] += n_ads
+        line = _SPACES.sub(" ", line).strip()
+        n_captions = len(out.captions)
+        line = _take_captions(line, out.captions, out.removed)
+        took_byline = False
+        if out.byline is None and (m := _BY_LINE.match(line)):
+            out.byline, line, took_byline = m["name"], "", True
+            out.removed["byline"] += 1
+        if not line:
+            if len(out.captions) > n_captions:
+                out.line_fates[i] = ("caption", "photo caption")
+            elif took_byline:
+                out.line_fates[i] = ("metadata", "byline")
+            else:
+                out.line_fates[i] = ("chrome", "advertisement")
+            continue
+        kept.append((i, line))
+
+    # Trailing credits sit at the end of the last line.
+    while kept:
+        i, last = kept[-1]
+        changed = False
+        if out.byline is None and (m := _AUTHOR.search(last)):
+            out.byline, last, changed = m["name"].strip(), last[: m.start()].rstrip(), True
+            out.removed["byline"] += 1
+        if out.wire is None and (m := credit_re.search(last)):
+            out.wire, last, changed = registry.canonical(m["wire"]), last[: m.start()].rstrip(), True
+            out.removed["wire_credit"] += 1
+        if out.byline is None and (m := signed_re.search(last)):
+            out.byline, out.wire = m["name"], registry.canonical(m["wire"])
+            last, changed = last[: m.start()].rstrip(), True
+            out.removed["byline"] += 1
+        if last:
+            kept[-1] = (i, last)
+            if not changed:
+                break
+        else:
+            out.line_fates[i] = ("metadata", "byline or wire credit")
+            kept.pop()
+
+    if kept:
+        i, first = kept[0]
+        m = _DATELINE.match(first)
+        if m and m["place"].casefold() not in _NOT_DATELINES:
+            out.dateline = m["place"]
+            out.removed["dateline"] += 1
+            kept[0] = (i, first[m.end() :])
+    out.lines = [line for _, line in kept]
+    return out
+
+
+def byline_from_title(title: str) -> str | None:
+    """The columnist in a "[Name] Title" headline, or None."""
+    m = _TITLE_BYLINE.match(title.strip())
+    return m["name"].strip() if m else None

@@ -1,0 +1,360 @@
+"""Loading a corpus: pages and article tables into articles/paragraphs frames.
+
+``load_corpus`` returns a :class:`Corpus` with ``.articles``,
+``.paragraphs`` and ``.report``; ``write_corpus`` writes them as Parquet plus
+``ingest_report.json``. Rows keep the input order: files in the order given
+(folders sorted by file name), blocks in page order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from toolkit import schema
+from toolkit.articles import BuiltArticle, build_article, content_id
+from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DedupInput, find_duplicates
+from toolkit.errors import CorpusError
+from toolkit.layouts import LINE_FATES, PageParser
+from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest, sha256_file
+from toolkit.reading import read_lines
+from toolkit.registry import OutletRegistry, default_chrome, default_registry
+
+TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet")
+# Columns a copy may take from its canonical copy when it lacks them.
+FILLABLE = ("outlet", "section", "published", "byline", "wire", "dateline")
+
+PathLike = str | Path
+
+
+@dataclass
+class Corpus:
+    """An ingested corpus.
+
+    Attributes
+    ----------
+    articles : pl.DataFrame
+        One row per article block, schema :data:`toolkit.schema.ARTICLES`.
+    paragraphs : pl.DataFrame
+        One row per paragraph, schema :data:`toolkit.schema.PARAGRAPHS`.
+    report : dict
+        The ingest report (line accounting, removals, duplicates, skips).
+    """
+
+    articles: pl.DataFrame
+    paragraphs: pl.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def canonical(self) -> pl.DataFrame:
+        """Articles that are not copies of another article from the same outlet."""
+        return self.articles.filter(pl.col("duplicate_of").is_null())
+
+    def __repr__(self) -> str:
+        return f"Corpus({self.articles.height} articles, {self.paragraphs.height} paragraphs, {self.report.get('files_read', 0)} files)"
+
+
+def discover(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """Expand files and folders into the ordered list of input files.
+
+    Folders contribute their pages and tables sorted by name (recursively);
+    ``manifest.csv`` files are metadata, not input.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(
+                f for f in p.rglob("*") if f.is_file() and f.name != MANIFEST_NAME and not f.name.startswith(".")
+            )
+            files.extend(found)
+        elif p.exists():
+            files.append(p)
+        else:
+            msg = "got a path that does not exist, expected a file or folder"
+            raise CorpusError(p, None, msg)
+    return files
+
+
+class _Manifests:
+    """Crawl dates and tags, from an explicit manifest or one beside each page."""
+
+    def __init__(self, manifest: PathLike | None, crawl_dates: dict[str, dt.date] | None) -> None:
+        self.explicit = read_manifest(manifest) if manifest is not None else None
+        self.crawl_dates = dict(crawl_dates or {})
+        self._by_dir: dict[Path, dict[str, PageInfo]] = {}
+
+    def info(self, path: Path) -> PageInfo | None:
+        if self.explicit is not None:
+            return self.explicit.get(path.name)
+        folder = path.parent
+        if folder not in self._by_dir:
+            candidate = folder / MANIFEST_NAME
+            self._by_dir[folder] = read_manifest(candidate) if candidate.exists() else {}
+        return self._by_dir[folder].get(path.name)
+
+    def crawl_date(self, path: Path, info: PageInfo | None) -> dt.date | None:
+        if path.name in self.crawl_dates:
+            return self.crawl_dates[path.name]
+        return info.crawl_date if info else None
+
+
+class _Builder:
+    """Accumulates rows and the report across files."""
+
+    def __init__(self, registry: OutletRegistry) -> None:
+        self.registry = registry
+        self.built: list[BuiltArticle] = []
+        self.removed: Counter[str] = Counter()
+        self.chrome_reasons: Counter[str] = Counter()
+        self.files: list[dict[str, Any]] = []
+        self.unplaced: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
+        self.skipped: list[dict[str, Any]] = []
+
+    def add_page(self, path: Path, parser: PageParser, manifests: _Manifests) -> None:
+        page = read_lines(path)
+        info = manifests.info(path)
+        sha = sha256_file(path)
+        if info and info.sha256 and info.sha256 != sha:
+            self.warnings.append(f"{path.name}: sha256 differs from the manifest; its crawl date may not apply")
+        crawl = manifests.crawl_date(path, info)
+        raws, ledger, layout, tag = parser.parse(page, page_tag=info.page_tag if info else None)
+        removed: Counter[str] = Counter()
+        built = [build_article(r, crawl_date=crawl, registry=self.registry, ledger=ledger, removed=removed) for r in raws]
+        if crawl is None and any(b.row["date_basis"] == "relative" for b in built):
+            self.warnings.append(f"{path.name}: relative dates but no crawl date in the manifest; 'published' left null")
+        fates = Counter(f for f in ledger.fates if f is not None)
+        for i, (fate, reason) in enumerate(zip(ledger.fates, ledger.reasons, strict=True)):
+            if fate == "chrome":
+                self.chrome_reasons[reason or "chrome"] += 1
+            elif fate == "unplaced":
+                self.unplaced.append({"file": path.name, "line": i + 1, "reason": reason, "text": page.lines[i].strip()[:200]})
+            elif fate is None and page.lines[i].strip():
+                # A guard, not a path: every non-blank line must have a fate.
+                msg = f"line was given no fate by the {layout} parser (internal error), expected every line accounted for"
+                raise CorpusError(path, i + 1, msg)
+        self.warnings.extend(page.warnings)
+        self.removed.update(removed)
+        self.built.extend(built)
+        self.files.append(
+            {
+                "file": path.name,
+                "sha256": sha,
+                "kind": "page",
+                "layout": layout,
+                "page_tag": tag,
+                "encoding": page.encoding,
+                "crawl_date": crawl.isoformat() if crawl else None,
+                "lines_total": len(page.lines),
+                "lines_blank": sum(1 for line in page.lines if not line.strip()),
+                "lines": {fate: fates.get(fate, 0) for fate in LINE_FATES},
+                "articles": len(built),
+                "removed_spans": dict(sorted(removed.items())),
+            }
+        )
+
+    def add_table(self, path: Path) -> None:
+        from toolkit.tabular import read_article_table
+
+        raws = read_article_table(path, registry=self.registry)
+        removed: Counter[str] = Counter()
+        built = [build_article(r, crawl_date=None, registry=self.registry, ledger=None, removed=removed) for r in raws]
+        for b, r in zip(built, raws, strict=True):
+            if r.date is not None:
+                b.row["published"] = r.date.value
+        self.removed.update(removed)
+        self.built.extend(built)
+        self.files.append(
+            {
+                "file": path.name,
+                "sha256": sha256_file(path),
+                "kind": "table",
+                "layout": "tabular",
+                "rows": len(raws),
+                "articles": len(built),
+                "removed_spans": dict(sorted(removed.items())),
+            }
+        )
+
+
+def _frames(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+    rows = [b.row for b in builder.built]
+    # Content ids; an exact repeat of the same block gets "-2", "-3", ... in input order.
+    seen: Counter[str] = Counter()
+    for row in rows:
+        base = content_id(row["outlet"], row["title"], row["body"])
+        seen[base] += 1
+        row["article_id"] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+    dedup = find_duplicates(
+        [DedupInput(r["article_id"], k, r["outlet"], r["body"]) for k, r in enumerate(rows)]
+    )
+    by_id = {r["article_id"]: r for r in rows}
+    for row in rows:
+        row["duplicate_of"] = dedup.duplicate_of[row["article_id"]]
+        row["story_id"] = dedup.story_id[row["article_id"]]
+        row["filled_from_canonical"] = []
+    for row in rows:
+        source = by_id.get(row["duplicate_of"] or row["story_id"]) if row["outlet"] is None or row["duplicate_of"] else None
+        if source is None or source is row:
+            continue
+        for col in FILLABLE:
+            if row[col] is None and source[col] is not None:
+                row[col] = source[col]
+                row["filled_from_canonical"].append(col)
+        if "published" in row["filled_from_canonical"]:
+            row["date_basis"] = source["date_basis"]
+
+    paragraph_rows: list[dict[str, Any]] = []
+    for row, built in zip(rows, builder.built, strict=True):
+        outlet = registry.lookup(row["outlet"])
+        row["outlet_country"] = outlet.country if outlet else None
+        row["outlet_type"] = outlet.type if outlet else None
+        row["n_paragraphs"] = len(built.pieces)
+        for pos, piece in enumerate(built.pieces):
+            paragraph_rows.append(
+                {
+                    "paragraph_id": f"{row['article_id']}-{pos:03d}",
+                    "article_id": row["article_id"],
+                    "position": pos,
+                    "text": piece.text,
+                    "kind": piece.kind,
+                    "n_words": len(piece.text.split()),
+                }
+            )
+    articles = pl.DataFrame(rows, schema=schema.ARTICLES) if rows else schema.empty(schema.ARTICLES)
+    paragraphs = pl.DataFrame(paragraph_rows, schema=schema.PARAGRAPHS) if paragraph_rows else schema.empty(schema.PARAGRAPHS)
+    return articles, paragraphs, {"pairs": dedup.pairs}
+
+
+def _report(builder: _Builder, articles: pl.DataFrame, paragraphs: pl.DataFrame, dedup: dict[str, Any]) -> dict[str, Any]:
+    pages = [f for f in builder.files if f["kind"] == "page"]
+    totals = {fate: sum(f["lines"][fate] for f in pages) for fate in LINE_FATES}
+    lines_total = sum(f["lines_total"] for f in pages)
+    lines_blank = sum(f["lines_blank"] for f in pages)
+    n_dup = articles.filter(pl.col("duplicate_of").is_not_null()).height
+    stories = articles.group_by("story_id", maintain_order=True).agg(pl.col("outlet").n_unique().alias("n_outlets"), pl.len().alias("n"))
+    return {
+        "files_read": len(builder.files),
+        "files": builder.files,
+        "lines": {
+            "total": lines_total,
+            "blank": lines_blank,
+            "non_blank": lines_total - lines_blank,
+            **totals,
+            "accounted": sum(totals.values()),
+        },
+        "chrome_reasons": dict(sorted(builder.chrome_reasons.items())),
+        "removed_spans": dict(sorted(builder.removed.items())),
+        "unplaced": builder.unplaced,
+        "articles": {
+            "total": articles.height,
+            "canonical": articles.height - n_dup,
+            "duplicates": n_dup,
+            "stories": stories.height,
+            "syndicated_stories": stories.filter(pl.col("n_outlets") > 1).height,
+            "by_placement": dict(articles.group_by("placement").len().sort("placement").iter_rows()),
+        },
+        "paragraphs": paragraphs.height,
+        "paragraph_kinds": dict(paragraphs.group_by("kind").len().sort("kind").iter_rows()),
+        "dedup": {
+            "method": "word 5-gram shingles; datasketch MinHashLSHEnsemble candidates; exact containment check",
+            "shingle_words": SHINGLE_WORDS,
+            "num_perm": NUM_PERM,
+            "containment_threshold": CONTAINMENT_THRESHOLD,
+            "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in dedup["pairs"]],
+        },
+        "skipped_files": builder.skipped,
+        "warnings": builder.warnings,
+    }
+
+
+def load_corpus(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    manifest: PathLike | None = None,
+    crawl_dates: dict[str, dt.date] | None = None,
+    skip_invalid: bool = False,
+    outlets: PathLike | None = None,
+    chrome: PathLike | None = None,
+) -> Corpus:
+    """Ingest scraped pages and article tables into a :class:`Corpus`.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Files or folders. ``.txt`` (and other text) files are aggregator
+        pages; ``.csv``, ``.jsonl`` and ``.parquet`` files are article tables
+        with at least ``outlet``, ``title`` and ``body`` columns.
+    manifest : path, optional
+        Manifest CSV for every page. By default a ``manifest.csv`` beside
+        each page is used when present.
+    crawl_dates : dict, optional
+        ``{file_name: date}`` overriding the manifest's crawl dates.
+    skip_invalid : bool, default False
+        Skip files that raise :class:`~toolkit.errors.CorpusError` and list
+        them in ``report["skipped_files"]`` instead of raising.
+    outlets, chrome : path, optional
+        Replacement outlet registry and chrome-rule CSVs.
+
+    Returns
+    -------
+    Corpus
+
+    Raises
+    ------
+    CorpusError
+        For unreadable or malformed input (naming file and line), unless
+        ``skip_invalid``.
+    """
+    registry = default_registry(str(outlets) if outlets else None)
+    parser = PageParser(registry, default_chrome(str(chrome) if chrome else None))
+    manifests = _Manifests(manifest, crawl_dates)
+    builder = _Builder(registry)
+    for path in discover(paths):
+        try:
+            if path.suffix.lower() in TABLE_SUFFIXES:
+                builder.add_table(path)
+            else:
+                builder.add_page(path, parser, manifests)
+        except CorpusError as exc:
+            if not skip_invalid:
+                raise
+            builder.skipped.append({"file": str(path), "line": exc.line, "error": exc.problem})
+    for warning in builder.warnings:
+        warnings.warn(warning, stacklevel=2)
+    articles, paragraphs, dedup = _frames(builder, registry)
+    return Corpus(articles, paragraphs, _report(builder, articles, paragraphs, dedup))
+
+
+def write_corpus(paths: PathLike | Sequence[PathLike], out: PathLike, **kwargs: Any) -> dict[str, Any]:
+    """Ingest ``paths`` and write ``articles.parquet``, ``paragraphs.parquet`` and ``ingest_report.json``.
+
+    Keyword arguments are passed to :func:`load_corpus`. Files are written to
+    a temporary name and renamed, so a failed run leaves no partial table.
+
+    Returns
+    -------
+    dict
+        The ingest report.
+    """
+    corpus = load_corpus(paths, **kwargs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in (("articles", corpus.articles), ("paragraphs", corpus.paragraphs)):
+        tmp = out / f".{name}.parquet.tmp"
+        frame.write_parquet(tmp, statistics=False)
+        tmp.replace(out / f"{name}.parquet")
+    tmp = out / ".ingest_report.json.tmp"
+    tmp.write_text(json.dumps(corpus.report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp.replace(out / "ingest_report.json")
+    return corpus.report
