@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from toolkit.cleaning import byline_from_title, clean_body, normalise
+from toolkit.cleaning import CleanBody, byline_from_title, clean_body, normalise
 from toolkit.dates import resolve
 from toolkit.layouts import Ledger, RawArticle
 from toolkit.registry import OutletRegistry
@@ -49,6 +50,16 @@ def _pieces(lines: list[str]) -> list[Piece]:
     return pieces
 
 
+@lru_cache(maxsize=4096)
+def _clean_and_split(lines: tuple[str, ...], registry: OutletRegistry) -> tuple[CleanBody, list[Piece]]:
+    """Cleaning and segmentation depend on the printed lines only: repeats are served from cache.
+
+    Callers must not mutate the result.
+    """
+    clean = clean_body(list(lines), registry)
+    return clean, _pieces(clean.lines)
+
+
 def build_article(
     raw: RawArticle,
     *,
@@ -62,12 +73,11 @@ def build_article(
     Whole lines that cleaning takes out are re-marked in ``ledger``; removed
     spans are counted in ``removed``.
     """
-    clean = clean_body(raw.body_lines, registry)
+    clean, pieces = _clean_and_split(tuple(raw.body_lines), registry)
     removed.update({k: v for k, v in clean.removed.items() if v})
     if ledger is not None:
         for k, (fate, reason) in clean.line_fates.items():
             ledger.mark(raw.body_line_indices[k], fate, reason)
-    pieces = _pieces(clean.lines)
     deck = next((p.text for p in pieces if p.kind == "deck"), None)
     if deck:
         removed["deck"] += 1
@@ -97,7 +107,7 @@ def build_article(
         "byline": byline,
         "wire": clean.wire,
         "dateline": clean.dateline,
-        "captions": clean.captions,
+        "captions": list(clean.captions),
         "body": body,
     }
     return BuiltArticle(row=row, pieces=pieces)

@@ -41,7 +41,8 @@ _DATELINE = re.compile(
     r"\s*(?::|\s[\u2014\u2013]|\s--?)\s+(?=[A-Z\"'])"
 )
 _NOT_DATELINES = frozenset({"update", "note", "editor's note", "correction", "photo", "author", "source", "watch", "read", "also read", "video"})
-_TITLE_BYLINE = re.compile(r"^\[(?P<name>[A-Z][^\[\]]{2,60})\]")
+# "[Lee Byung-jong] Title": a column title carrying its author's name (2-4 capitalised words).
+_TITLE_BYLINE = re.compile(r"^\[(?P<name>[A-Z][\w'.-]+(?:\s[A-Z][\w'.-]+){1,3})\]")
 
 
 def normalise(text: str) -> str:

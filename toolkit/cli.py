@@ -16,9 +16,14 @@ from toolkit.errors import ToolkitError
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    import warnings
+
     from toolkit.corpus import write_corpus
 
-    report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid)
+    with warnings.catch_warnings():
+        # Warnings are in the report; the CLI keeps to one line.
+        warnings.simplefilter("ignore")
+        report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid)
     counts = report["articles"]
     skipped = report["skipped_files"]
     print(
@@ -26,6 +31,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         f"({counts['canonical']} canonical, {counts['duplicates']} duplicates), "
         f"{report['paragraphs']} paragraphs -> {args.out}"
         + (f"; skipped {len(skipped)} invalid file(s)" if skipped else "")
+        + (f"; {len(report['warnings'])} warning(s) in ingest_report.json" if report["warnings"] else "")
     )
     return 0
 

@@ -21,7 +21,7 @@ import polars as pl
 
 from toolkit import schema
 from toolkit.articles import BuiltArticle, build_article, content_id
-from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DedupInput, find_duplicates
+from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, PageParser
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest, sha256_file
@@ -108,11 +108,20 @@ class _Manifests:
 
 
 class _Builder:
-    """Accumulates rows and the report across files."""
+    """Turns files into rows and keeps the report and dedup bookkeeping.
+
+    Article and paragraph rows are handed out in batches (``take_rows``) so
+    that a writer can stream them to disk; only the small per-article fields
+    needed to resolve duplicates stay in memory.
+    """
 
     def __init__(self, registry: OutletRegistry) -> None:
         self.registry = registry
         self.built: list[BuiltArticle] = []
+        self.index = DuplicateIndex()
+        self.meta: list[dict[str, Any]] = []
+        self.paragraph_kinds: Counter[str] = Counter()
+        self._seen_ids: Counter[str] = Counter()
         self.removed: Counter[str] = Counter()
         self.chrome_reasons: Counter[str] = Counter()
         self.files: list[dict[str, Any]] = []
@@ -186,61 +195,87 @@ class _Builder:
         )
 
 
-def _frames(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
-    rows = [b.row for b in builder.built]
-    # Content ids; an exact repeat of the same block gets "-2", "-3", ... in input order.
-    seen: Counter[str] = Counter()
-    for row in rows:
-        base = content_id(row["outlet"], row["title"], row["body"])
-        seen[base] += 1
-        row["article_id"] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+# Columns settled only once every file is read (duplicates, fills, registry).
+RESOLVED = ("outlet", *FILLABLE[1:], "date_basis", "outlet_country", "outlet_type", "duplicate_of", "story_id", "filled_from_canonical")
 
-    dedup = find_duplicates(
-        [DedupInput(r["article_id"], k, r["outlet"], r["body"]) for k, r in enumerate(rows)]
-    )
-    by_id = {r["article_id"]: r for r in rows}
-    for row in rows:
-        row["duplicate_of"] = dedup.duplicate_of[row["article_id"]]
-        row["story_id"] = dedup.story_id[row["article_id"]]
-        row["filled_from_canonical"] = []
-    for row in rows:
-        source = by_id.get(row["duplicate_of"] or row["story_id"]) if row["outlet"] is None or row["duplicate_of"] else None
-        if source is None or source is row:
-            continue
-        for col in FILLABLE:
-            if row[col] is None and source[col] is not None:
-                row[col] = source[col]
-                row["filled_from_canonical"].append(col)
-        if "published" in row["filled_from_canonical"]:
-            row["date_basis"] = source["date_basis"]
 
+def _take_rows(builder: _Builder) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Article rows (before resolution) and paragraph rows built since the last call."""
+    rows: list[dict[str, Any]] = []
     paragraph_rows: list[dict[str, Any]] = []
-    for row, built in zip(rows, builder.built, strict=True):
-        outlet = registry.lookup(row["outlet"])
-        row["outlet_country"] = outlet.country if outlet else None
-        row["outlet_type"] = outlet.type if outlet else None
+    for built in builder.built:
+        row = dict(built.row)
+        # Content ids; an exact repeat of the same block gets "-2", "-3", ... in input order.
+        base = content_id(row["outlet"], row["title"], row["body"])
+        builder._seen_ids[base] += 1
+        n = builder._seen_ids[base]
+        row["article_id"] = article_id = base if n == 1 else f"{base}-{n}"
         row["n_paragraphs"] = len(built.pieces)
+        builder.index.add(article_id, row["outlet"], row["body"])
+        builder.meta.append({k: row[k] for k in ("article_id", "placement", *FILLABLE, "date_basis")})
+        rows.append(row)
         for pos, piece in enumerate(built.pieces):
+            builder.paragraph_kinds[piece.kind] += 1
             paragraph_rows.append(
                 {
-                    "paragraph_id": f"{row['article_id']}-{pos:03d}",
-                    "article_id": row["article_id"],
+                    "paragraph_id": f"{article_id}-{pos:03d}",
+                    "article_id": article_id,
                     "position": pos,
                     "text": piece.text,
                     "kind": piece.kind,
                     "n_words": len(piece.text.split()),
                 }
             )
-    articles = pl.DataFrame(rows, schema=schema.ARTICLES) if rows else schema.empty(schema.ARTICLES)
+    builder.built = []
+    base_schema = pl.Schema({k: v for k, v in schema.ARTICLES.items() if k not in RESOLVED})
+    articles = pl.DataFrame(rows, schema=base_schema) if rows else schema.empty(base_schema)
     paragraphs = pl.DataFrame(paragraph_rows, schema=schema.PARAGRAPHS) if paragraph_rows else schema.empty(schema.PARAGRAPHS)
-    return articles, paragraphs, {"pairs": dedup.pairs}
+    return articles, paragraphs
 
 
-def _report(builder: _Builder, articles: pl.DataFrame, paragraphs: pl.DataFrame, dedup: dict[str, Any]) -> dict[str, Any]:
+def _resolve(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, list[tuple[str, str, float]]]:
+    """Duplicates, stories and filled metadata for every article, as a small frame."""
+    dedup = builder.index.resolve()
+    meta = builder.meta
+    by_id = {m["article_id"]: m for m in meta}
+    resolved: list[dict[str, Any]] = []
+    for m in meta:
+        row = dict(m)
+        row["duplicate_of"] = dedup.duplicate_of[m["article_id"]]
+        row["story_id"] = dedup.story_id[m["article_id"]]
+        row["filled_from_canonical"] = filled = []
+        # A copy takes what it lacks from its canonical; a block that names no
+        # outlet takes it from its story's canonical.
+        source_id = row["duplicate_of"] or (row["story_id"] if m["outlet"] is None else None)
+        source = by_id.get(source_id) if source_id else None
+        if source is not None and source is not m:
+            for col in FILLABLE:
+                if row[col] is None and source[col] is not None:
+                    row[col] = source[col]
+                    filled.append(col)
+            if "published" in filled:
+                row["date_basis"] = source["date_basis"]
+        outlet = registry.lookup(row["outlet"])
+        row["outlet_country"] = outlet.country if outlet else None
+        row["outlet_type"] = outlet.type if outlet else None
+        resolved.append(row)
+    frame_schema = pl.Schema({"article_id": pl.String, "placement": pl.String, **{k: schema.ARTICLES[k] for k in RESOLVED}})
+    frame = pl.DataFrame(resolved, schema=frame_schema) if resolved else schema.empty(frame_schema)
+    return frame, dedup.pairs
+
+
+def _finish_articles(base: pl.LazyFrame, resolved: pl.DataFrame) -> pl.LazyFrame:
+    """Join the settled columns onto the streamed article rows, in schema order."""
+    joined = base.join(resolved.drop("placement").lazy(), on="article_id", how="left", maintain_order="left")
+    return joined.select(list(schema.ARTICLES))
+
+
+def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, pairs: list[tuple[str, str, float]]) -> dict[str, Any]:
     pages = [f for f in builder.files if f["kind"] == "page"]
     totals = {fate: sum(f["lines"][fate] for f in pages) for fate in LINE_FATES}
     lines_total = sum(f["lines_total"] for f in pages)
     lines_blank = sum(f["lines_blank"] for f in pages)
+    articles = resolved
     n_dup = articles.filter(pl.col("duplicate_of").is_not_null()).height
     stories = articles.group_by("story_id", maintain_order=True).agg(pl.col("outlet").n_unique().alias("n_outlets"), pl.len().alias("n"))
     return {
@@ -264,14 +299,14 @@ def _report(builder: _Builder, articles: pl.DataFrame, paragraphs: pl.DataFrame,
             "syndicated_stories": stories.filter(pl.col("n_outlets") > 1).height,
             "by_placement": dict(articles.group_by("placement").len().sort("placement").iter_rows()),
         },
-        "paragraphs": paragraphs.height,
-        "paragraph_kinds": dict(paragraphs.group_by("kind").len().sort("kind").iter_rows()),
+        "paragraphs": n_paragraphs,
+        "paragraph_kinds": dict(sorted(builder.paragraph_kinds.items())),
         "dedup": {
             "method": "word 5-gram shingles; datasketch MinHashLSHEnsemble candidates; exact containment check",
             "shingle_words": SHINGLE_WORDS,
             "num_perm": NUM_PERM,
             "containment_threshold": CONTAINMENT_THRESHOLD,
-            "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in dedup["pairs"]],
+            "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in pairs],
         },
         "skipped_files": builder.skipped,
         "warnings": builder.warnings,
@@ -316,10 +351,38 @@ def load_corpus(
         For unreadable or malformed input (naming file and line), unless
         ``skip_invalid``.
     """
+    articles_parts: list[pl.DataFrame] = []
+    paragraph_parts: list[pl.DataFrame] = []
+
+    def collect(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> None:
+        articles_parts.append(articles)
+        paragraph_parts.append(paragraphs)
+
+    builder, resolved, pairs = _ingest(
+        paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome
+    )
+    articles = _finish_articles(pl.concat(articles_parts).lazy(), resolved).collect()
+    paragraphs = pl.concat(paragraph_parts)
+    return Corpus(articles, paragraphs, _report(builder, resolved, paragraphs.height, pairs))
+
+
+def _ingest(
+    paths: PathLike | Sequence[PathLike],
+    emit: Any,
+    *,
+    manifest: PathLike | None = None,
+    crawl_dates: dict[str, dt.date] | None = None,
+    skip_invalid: bool = False,
+    outlets: PathLike | None = None,
+    chrome: PathLike | None = None,
+    batch_files: int = 1,
+) -> tuple[_Builder, pl.DataFrame, list[tuple[str, str, float]]]:
+    """Read every file, handing rows to ``emit`` every ``batch_files`` files."""
     registry = default_registry(str(outlets) if outlets else None)
     parser = PageParser(registry, default_chrome(str(chrome) if chrome else None))
     manifests = _Manifests(manifest, crawl_dates)
     builder = _Builder(registry)
+    pending = 0
     for path in discover(paths):
         try:
             if path.suffix.lower() in TABLE_SUFFIXES:
@@ -330,31 +393,68 @@ def load_corpus(
             if not skip_invalid:
                 raise
             builder.skipped.append({"file": str(path), "line": exc.line, "error": exc.problem})
+        pending += 1
+        if pending >= batch_files:
+            emit(*_take_rows(builder))
+            pending = 0
+    emit(*_take_rows(builder))
     for warning in builder.warnings:
-        warnings.warn(warning, stacklevel=2)
-    articles, paragraphs, dedup = _frames(builder, registry)
-    return Corpus(articles, paragraphs, _report(builder, articles, paragraphs, dedup))
+        warnings.warn(warning, stacklevel=3)
+    resolved, pairs = _resolve(builder, registry)
+    return builder, resolved, pairs
 
 
-def write_corpus(paths: PathLike | Sequence[PathLike], out: PathLike, **kwargs: Any) -> dict[str, Any]:
+def write_corpus(
+    paths: PathLike | Sequence[PathLike],
+    out: PathLike,
+    *,
+    batch_files: int = 64,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """Ingest ``paths`` and write ``articles.parquet``, ``paragraphs.parquet`` and ``ingest_report.json``.
 
-    Keyword arguments are passed to :func:`load_corpus`. Files are written to
+    Rows are written in batches of ``batch_files`` input files to temporary
+    Parquet parts and then streamed into the final files, so memory does not
+    grow with the amount of text: what stays in memory is one batch plus a few
+    fields per article for duplicate resolution. Final files are written under
     a temporary name and renamed, so a failed run leaves no partial table.
+    Keyword arguments are those of :func:`load_corpus`.
 
     Returns
     -------
     dict
         The ingest report.
     """
-    corpus = load_corpus(paths, **kwargs)
+    import shutil
+    import tempfile
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, frame in (("articles", corpus.articles), ("paragraphs", corpus.paragraphs)):
-        tmp = out / f".{name}.parquet.tmp"
-        frame.write_parquet(tmp, statistics=False)
-        tmp.replace(out / f"{name}.parquet")
-    tmp = out / ".ingest_report.json.tmp"
-    tmp.write_text(json.dumps(corpus.report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(out / "ingest_report.json")
-    return corpus.report
+    parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out))
+    try:
+        n_parts = 0
+        n_paragraphs = 0
+
+        def emit(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> None:
+            nonlocal n_parts, n_paragraphs
+            if articles.height == 0 and n_parts:
+                return
+            articles.write_parquet(parts / f"articles-{n_parts:06d}.parquet")
+            paragraphs.write_parquet(parts / f"paragraphs-{n_parts:06d}.parquet")
+            n_parts += 1
+            n_paragraphs += paragraphs.height
+
+        builder, resolved, pairs = _ingest(paths, emit, batch_files=batch_files, **kwargs)
+        article_files = [parts / f"articles-{k:06d}.parquet" for k in range(n_parts)]
+        paragraph_files = [parts / f"paragraphs-{k:06d}.parquet" for k in range(n_parts)]
+        _finish_articles(pl.scan_parquet(article_files), resolved).sink_parquet(out / ".articles.parquet.tmp", statistics=False)
+        pl.scan_parquet(paragraph_files).sink_parquet(out / ".paragraphs.parquet.tmp", statistics=False)
+        for name in ("articles", "paragraphs"):
+            (out / f".{name}.parquet.tmp").replace(out / f"{name}.parquet")
+        report = _report(builder, resolved, n_paragraphs, pairs)
+        tmp = out / ".ingest_report.json.tmp"
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        tmp.replace(out / "ingest_report.json")
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    return report

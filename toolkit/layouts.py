@@ -83,6 +83,8 @@ class _Anchor:
 
 def _glued(text: str, registry: OutletRegistry) -> tuple[str, DateText] | None:
     """Split "Korea Herald6 days ago" into outlet and date, or None."""
+    if len(text) > _MAX_OUTLET_CHARS + 30:
+        return None  # a body line, not a header: skip the end-anchored search
     known = registry.split_prefix(text)
     if known and (date := parse_date_text(known[1])):
         return known[0], date
@@ -275,9 +277,11 @@ class PageParser:
         # Titles printed again just before a block's outlet line belong to that block.
         starts: list[int] = []
         for anchor in anchors:
-            key = title_key(text[region[anchor.title_pos]])
+            title = text[region[anchor.title_pos]]
+            key = title_key(title)
             start = anchor.outlet_pos
-            while start - 1 >= 0 and title_key(text[region[start - 1]]) == key:
+            # the length guard keeps long body lines out of the normalisation
+            while start - 1 >= 0 and len(text[region[start - 1]]) <= 2 * len(title) + 10 and title_key(text[region[start - 1]]) == key:
                 start -= 1
                 ledger.mark(region[start], "duplicate_title", "title printed again")
             starts.append(start)

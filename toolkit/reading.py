@@ -4,9 +4,11 @@ Decoding policy (documented in the README):
 
 * a UTF-8 byte-order mark is dropped, and CRLF, CR and LF all end a line;
 * text must be UTF-8; when it is not, but every byte decodes as Windows-1252
-  (a superset of printable Latin-1) and fewer than 10% of the bytes are
-  non-ASCII, it is decoded as cp1252 and a warning naming the file and the
-  first offending line is recorded in the ingest report;
+  (a superset of printable Latin-1), fewer than 10% of the bytes are
+  non-ASCII, and no two non-ASCII characters stand side by side (single
+  accented letters and curly quotes do; mojibake and UTF-16 marks do not), it
+  is decoded as cp1252 and a warning naming the file and the first offending
+  line is recorded in the ingest report;
 * anything else (a NUL byte, bytes that fit neither) raises ``CorpusError``
   naming the file and line.
 """
@@ -24,6 +26,7 @@ _BOM = b"\xef\xbb\xbf"
 # Control characters other than tab/newline/CR mark binary data.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_NON_ASCII_FOR_CP1252 = 0.10
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{2,}")
 
 
 @dataclass
@@ -82,7 +85,7 @@ def decode_lines(data: bytes, path: str | Path) -> PageText:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
             text = None
-        if text is None or non_ascii > _MAX_NON_ASCII_FOR_CP1252:
+        if text is None or non_ascii > _MAX_NON_ASCII_FOR_CP1252 or _NON_ASCII_RUN.search(text):
             msg = f"got byte 0x{data[exc.start]:02x} that is not valid UTF-8, expected UTF-8 text"
             raise CorpusError(path, line, msg) from None
         encoding = "cp1252"

@@ -89,6 +89,9 @@ def default_registry(path: str | None = None) -> OutletRegistry:
     return OutletRegistry(path)
 
 
+_MAX_CHROME_CHARS = 300
+
+
 @dataclass(frozen=True)
 class ChromeRule:
     """A line of site chrome: matched exactly (case-insensitive) or by regex."""
@@ -121,6 +124,8 @@ class ChromeRules:
 
     def reason(self, line: str) -> str | None:
         """The chrome reason for a stripped, non-blank line, or None."""
+        if len(line) > _MAX_CHROME_CHARS:
+            return None  # chrome is short; body lines skip the normalisation
         key = _key(line)
         if not key:
             return None

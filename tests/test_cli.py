@@ -1,0 +1,70 @@
+"""The command line: outputs, one-line errors, --skip-invalid."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import polars as pl
+
+from toolkit import schema
+from toolkit.cli import main
+
+from .conftest import ROOT, SEEDS
+
+
+def test_ingest_writes_frames_and_report(tmp_path, capsys):
+    assert main(["ingest", str(SEEDS), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "20 articles (18 canonical, 2 duplicates)" in out
+    articles = pl.read_parquet(tmp_path / "articles.parquet")
+    paragraphs = pl.read_parquet(tmp_path / "paragraphs.parquet")
+    assert articles.schema == schema.ARTICLES and paragraphs.schema == schema.PARAGRAPHS
+    report = json.loads((tmp_path / "ingest_report.json").read_text())
+    assert report["lines"]["accounted"] == report["lines"]["non_blank"]
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_ingest_is_byte_identical_on_rerun(tmp_path):
+    for run in ("a", "b"):
+        assert main(["ingest", str(SEEDS), "--out", str(tmp_path / run)]) == 0
+    for name in ("articles.parquet", "paragraphs.parquet", "ingest_report.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_bad_input_is_one_line_without_traceback(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Korea Herald\n10-07-2025\n- Politics\n\xff\xfe broken\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "toolkit", "ingest", str(bad), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"{bad}:4:" in proc.stderr and "not valid UTF-8" in proc.stderr
+
+
+def test_skip_invalid_lists_skipped_files(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "000_good.txt").write_bytes((SEEDS / "001_6812afd88af436c7.txt").read_bytes())
+    (pages / "001_empty.txt").write_bytes(b"")
+    (pages / "002_prose.txt").write_text("Just some prose.\nMore prose.\n", encoding="utf-8")
+    assert main(["ingest", str(pages), "--out", str(tmp_path / "out")]) == 2
+    assert "001_empty.txt" in capsys.readouterr().err
+    assert main(["ingest", str(pages), "--out", str(tmp_path / "out"), "--skip-invalid"]) == 0
+    report = json.loads((tmp_path / "out" / "ingest_report.json").read_text())
+    assert [(s["file"].rsplit("/", 1)[-1], s["line"]) for s in report["skipped_files"]] == [("001_empty.txt", None), ("002_prose.txt", 1)]
+    assert report["articles"]["total"] == 5
+    assert "skipped 2 invalid file(s)" in capsys.readouterr().out
+
+
+def test_summary_prints_a_table(tmp_path, capsys):
+    main(["ingest", str(SEEDS), "--out", str(tmp_path)])
+    capsys.readouterr()
+    assert main(["summary", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| Korea Herald" in out and "158 non-blank" in out
+    assert main(["summary", str(tmp_path / "missing")]) == 2
