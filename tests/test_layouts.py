@@ -656,10 +656,9 @@ def test_same_body_sentence_ending_in_days_ago_is_not_a_date(tmp_path):
     assert c.articles["body"][0].endswith("Its director retired 3 days ago")
 
 
-# -- known gaps (strict xfail: they flip to failures once fixed) ---------------------------------
+# -- regressions: cases a second reading found and that are now fixed --
 
 
-@pytest.mark.xfail(strict=True, reason="article_header lead without a date line: the second printed title lands in the body")
 def test_article_header_without_date_drops_repeated_title(tmp_path):
     text = (
         "logo\n"

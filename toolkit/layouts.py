@@ -197,7 +197,12 @@ class PageParser:
                 body_from = pos + 1
                 break
         else:
-            header_lines = region[:1]
+            # No date line: the title, and any repeats of it, open the page.
+            key = title_key(text[region[0]])
+            n = 1
+            while n < len(region) and len(text[region[n]]) <= 2 * len(text[region[0]]) + 10 and title_key(text[region[n]]) == key:
+                n += 1
+            header_lines, body_from = region[:n], n
         title_i = header_lines[0] if header_lines else region[0]
         ledger.mark(title_i, "text", "title")
         for i in header_lines[1:]:

@@ -95,7 +95,8 @@ def decode_lines(data: bytes, path: str | Path) -> PageText:
         line = len(_LINE_BREAK.findall(text[: control.start()])) + 1
         msg = f"got control character {control.group()!r}, expected a text page"
         raise CorpusError(path, line, msg)
-    lines = _LINE_BREAK.split(text)
+    # A byte-order mark past the start is an invisible zero-width character: drop it.
+    lines = _LINE_BREAK.split(text.replace("\ufeff", ""))
     if lines and lines[-1] == "":
         lines.pop()  # a final newline ends the last line, it does not start one
     return PageText(path=path, lines=lines, encoding=encoding, warnings=warnings)
