@@ -25,10 +25,12 @@ test: $(STAMP)
 
 appendix: $(STAMP)
 	$(BIN)/python -m toolkit ingest seeds --out build/corpus
+	$(BIN)/python -m toolkit embed build/corpus
 	$(BIN)/python -m toolkit summary build/corpus
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_embed.py
 
 clean:
 	rm -rf build
