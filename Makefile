@@ -29,6 +29,7 @@ appendix: $(STAMP)
 	$(BIN)/python -m toolkit summary build/corpus
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_embed.py
 
