@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import polars as pl
+import pytest
 
 from toolkit import schema
 from toolkit.cli import main
@@ -68,3 +69,39 @@ def test_summary_prints_a_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| Korea Herald" in out and "158 non-blank" in out
     assert main(["summary", str(tmp_path / "missing")]) == 2
+
+
+def test_worker_processes_give_the_same_result(tmp_path):
+    import shutil
+
+    import toolkit
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for k in range(40):
+        src = sorted(SEEDS.glob("*.txt"))[k % 5]
+        shutil.copy(src, pages / f"{k:03d}_{src.name}")
+    serial = toolkit.load_corpus(pages, n_jobs=1)
+    parallel = toolkit.load_corpus(pages, n_jobs=2)
+    assert serial.articles.equals(parallel.articles)
+    assert serial.paragraphs.equals(parallel.paragraphs)
+    assert serial.report == parallel.report
+    # 40 pages, 8 copies of each seed block: every later copy is a duplicate
+    assert serial.articles.height == 160
+    # 19 distinct bodies (the SCMP copies are identical) with 2 near pairs; 141 exact copies
+    assert (serial.report["dedup"]["exact_pairs"], serial.report["dedup"]["pairs_total"]) == (141, 143)
+
+
+def test_corrupt_file_in_a_worker_is_reported_with_its_line(tmp_path):
+    import shutil
+
+    import toolkit
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for k in range(35):
+        shutil.copy(SEEDS / "001_6812afd88af436c7.txt", pages / f"{k:03d}.txt")
+    (pages / "017.txt").write_bytes(b"Korea Herald\n10-07-2025\n\x00\n")
+    with pytest.raises(toolkit.CorpusError) as err:
+        toolkit.load_corpus(pages, n_jobs=2)
+    assert err.value.path.endswith("017.txt") and err.value.line == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ import polars as pl
 
 from toolkit import schema
 from toolkit.articles import BuiltArticle, build_article, content_id
-from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex
+from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DedupResult, DuplicateIndex
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, PageParser
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest, sha256_file
@@ -29,6 +30,9 @@ from toolkit.reading import read_lines
 from toolkit.registry import OutletRegistry, default_chrome, default_registry
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet")
+# The report lists this many duplicate pairs; all are counted, and every copy
+# is flagged in the articles frame itself.
+MAX_LISTED_PAIRS = 500
 # Columns a copy may take from its canonical copy when it lacks them.
 FILLABLE = ("outlet", "section", "published", "byline", "wire", "dateline")
 
@@ -129,70 +133,124 @@ class _Builder:
         self.warnings: list[str] = []
         self.skipped: list[dict[str, Any]] = []
 
-    def add_page(self, path: Path, parser: PageParser, manifests: _Manifests) -> None:
-        page = read_lines(path)
-        info = manifests.info(path)
-        sha = sha256_file(path)
-        if info and info.sha256 and info.sha256 != sha:
-            self.warnings.append(f"{path.name}: sha256 differs from the manifest; its crawl date may not apply")
-        crawl = manifests.crawl_date(path, info)
-        raws, ledger, layout, tag = parser.parse(page, page_tag=info.page_tag if info else None)
-        removed: Counter[str] = Counter()
-        built = [build_article(r, crawl_date=crawl, registry=self.registry, ledger=ledger, removed=removed) for r in raws]
-        if crawl is None and any(b.row["date_basis"] == "relative" for b in built):
-            self.warnings.append(f"{path.name}: relative dates but no crawl date in the manifest; 'published' left null")
-        fates = Counter(f for f in ledger.fates if f is not None)
-        for i, (fate, reason) in enumerate(zip(ledger.fates, ledger.reasons, strict=True)):
-            if fate == "chrome":
-                self.chrome_reasons[reason or "chrome"] += 1
-            elif fate == "unplaced":
-                self.unplaced.append({"file": path.name, "line": i + 1, "reason": reason, "text": page.lines[i].strip()[:200]})
-            elif fate is None and page.lines[i].strip():
-                # A guard, not a path: every non-blank line must have a fate.
-                msg = f"line was given no fate by the {layout} parser (internal error), expected every line accounted for"
-                raise CorpusError(path, i + 1, msg)
-        self.warnings.extend(page.warnings)
-        self.removed.update(removed)
-        self.built.extend(built)
-        self.files.append(
-            {
-                "file": path.name,
-                "sha256": sha,
-                "kind": "page",
-                "layout": layout,
-                "page_tag": tag,
-                "encoding": page.encoding,
-                "crawl_date": crawl.isoformat() if crawl else None,
-                "lines_total": len(page.lines),
-                "lines_blank": sum(1 for line in page.lines if not line.strip()),
-                "lines": {fate: fates.get(fate, 0) for fate in LINE_FATES},
-                "articles": len(built),
-                "removed_spans": dict(sorted(removed.items())),
-            }
-        )
+    def absorb(self, outcome: _FileOutcome) -> None:
+        """Take in what one file produced, in input order."""
+        self.built.extend(outcome.built)
+        self.files.append(outcome.file_report)
+        self.removed.update(outcome.removed)
+        self.chrome_reasons.update(outcome.chrome_reasons)
+        self.unplaced.extend(outcome.unplaced)
+        self.warnings.extend(outcome.warnings)
 
-    def add_table(self, path: Path) -> None:
-        from toolkit.tabular import read_article_table
 
-        raws = read_article_table(path, registry=self.registry)
-        removed: Counter[str] = Counter()
-        built = [build_article(r, crawl_date=None, registry=self.registry, ledger=None, removed=removed) for r in raws]
-        for b, r in zip(built, raws, strict=True):
-            if r.date is not None:
-                b.row["published"] = r.date.value
-        self.removed.update(removed)
-        self.built.extend(built)
-        self.files.append(
-            {
-                "file": path.name,
-                "sha256": sha256_file(path),
-                "kind": "table",
-                "layout": "tabular",
-                "rows": len(raws),
-                "articles": len(built),
-                "removed_spans": dict(sorted(removed.items())),
-            }
-        )
+@dataclass
+class _Task:
+    """One input file and what the manifest says of it (picklable, for workers)."""
+
+    path: Path
+    crawl_date: dt.date | None
+    page_tag: str | None
+    manifest_sha256: str | None
+    outlets: str | None
+    chrome: str | None
+
+
+@dataclass
+class _FileOutcome:
+    built: list[BuiltArticle]
+    file_report: dict[str, Any]
+    removed: Counter[str]
+    chrome_reasons: Counter[str]
+    unplaced: list[dict[str, Any]]
+    warnings: list[str]
+
+
+def _process_page(task: _Task) -> _FileOutcome:
+    path, crawl = task.path, task.crawl_date
+    registry = default_registry(task.outlets)
+    parser = PageParser(registry, default_chrome(task.chrome))
+    page = read_lines(path)
+    sha = sha256_file(path)
+    notes: list[str] = []
+    if task.manifest_sha256 and task.manifest_sha256 != sha:
+        notes.append(f"{path.name}: sha256 differs from the manifest; its crawl date may not apply")
+    raws, ledger, layout, tag = parser.parse(page, page_tag=task.page_tag)
+    removed: Counter[str] = Counter()
+    built = [build_article(r, crawl_date=crawl, registry=registry, ledger=ledger, removed=removed) for r in raws]
+    if crawl is None and any(b.row["date_basis"] == "relative" for b in built):
+        notes.append(f"{path.name}: relative dates but no crawl date in the manifest; 'published' left null")
+    fates = Counter(f for f in ledger.fates if f is not None)
+    chrome_reasons: Counter[str] = Counter()
+    unplaced: list[dict[str, Any]] = []
+    for i, (fate, reason) in enumerate(zip(ledger.fates, ledger.reasons, strict=True)):
+        if fate == "chrome":
+            chrome_reasons[reason or "chrome"] += 1
+        elif fate == "unplaced":
+            unplaced.append({"file": path.name, "line": i + 1, "reason": reason, "text": page.lines[i].strip()[:200]})
+        elif fate is None and page.lines[i].strip():
+            # A guard, not a path: every non-blank line must have a fate.
+            msg = f"line was given no fate by the {layout} parser (internal error), expected every line accounted for"
+            raise CorpusError(path, i + 1, msg)
+    file_report = {
+        "file": path.name,
+        "sha256": sha,
+        "kind": "page",
+        "layout": layout,
+        "page_tag": tag,
+        "encoding": page.encoding,
+        "crawl_date": crawl.isoformat() if crawl else None,
+        "lines_total": len(page.lines),
+        "lines_blank": sum(1 for line in page.lines if not line.strip()),
+        "lines": {fate: fates.get(fate, 0) for fate in LINE_FATES},
+        "articles": len(built),
+        "removed_spans": dict(sorted(removed.items())),
+    }
+    return _FileOutcome(built, file_report, removed, chrome_reasons, unplaced, [*notes, *page.warnings])
+
+
+def _process_table(task: _Task) -> _FileOutcome:
+    from toolkit.tabular import read_article_table
+
+    registry = default_registry(task.outlets)
+    raws = read_article_table(task.path, registry=registry)
+    removed: Counter[str] = Counter()
+    built = [build_article(r, crawl_date=None, registry=registry, ledger=None, removed=removed) for r in raws]
+    for b, r in zip(built, raws, strict=True):
+        if r.date is not None:
+            b.row["published"] = r.date.value
+    file_report = {
+        "file": task.path.name,
+        "sha256": sha256_file(task.path),
+        "kind": "table",
+        "layout": "tabular",
+        "rows": len(raws),
+        "articles": len(built),
+        "removed_spans": dict(sorted(removed.items())),
+    }
+    return _FileOutcome(built, file_report, removed, Counter(), [], [])
+
+
+def _process(task: _Task) -> _FileOutcome | CorpusError:
+    """Process one file; a CorpusError is returned, not raised, so order is kept."""
+    try:
+        if task.path.suffix.lower() in TABLE_SUFFIXES:
+            return _process_table(task)
+        return _process_page(task)
+    except CorpusError as exc:
+        return exc
+
+
+# Below this many files a worker pool costs more than it saves.
+_MIN_FILES_FOR_POOL = 32
+
+
+def _workers(n_jobs: int | None, n_files: int) -> int:
+    if n_jobs is None:
+        n_jobs = 1 if n_files < _MIN_FILES_FOR_POOL else min(os.cpu_count() or 1, 4)
+    if n_jobs < 1:
+        msg = f"got n_jobs={n_jobs}, expected a positive number of worker processes"
+        raise ValueError(msg)
+    return min(n_jobs, max(n_files, 1))
 
 
 # Columns settled only once every file is read (duplicates, fills, registry).
@@ -233,7 +291,7 @@ def _take_rows(builder: _Builder) -> tuple[pl.DataFrame, pl.DataFrame]:
     return articles, paragraphs
 
 
-def _resolve(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, list[tuple[str, str, float]]]:
+def _resolve(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, DedupResult]:
     """Duplicates, stories and filled metadata for every article, as a small frame."""
     dedup = builder.index.resolve()
     meta = builder.meta
@@ -261,7 +319,7 @@ def _resolve(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame,
         resolved.append(row)
     frame_schema = pl.Schema({"article_id": pl.String, "placement": pl.String, **{k: schema.ARTICLES[k] for k in RESOLVED}})
     frame = pl.DataFrame(resolved, schema=frame_schema) if resolved else schema.empty(frame_schema)
-    return frame, dedup.pairs
+    return frame, dedup
 
 
 def _finish_articles(base: pl.LazyFrame, resolved: pl.DataFrame) -> pl.LazyFrame:
@@ -270,7 +328,7 @@ def _finish_articles(base: pl.LazyFrame, resolved: pl.DataFrame) -> pl.LazyFrame
     return joined.select(list(schema.ARTICLES))
 
 
-def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, pairs: list[tuple[str, str, float]]) -> dict[str, Any]:
+def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup: DedupResult) -> dict[str, Any]:
     pages = [f for f in builder.files if f["kind"] == "page"]
     totals = {fate: sum(f["lines"][fate] for f in pages) for fate in LINE_FATES}
     lines_total = sum(f["lines_total"] for f in pages)
@@ -306,7 +364,10 @@ def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, pairs:
             "shingle_words": SHINGLE_WORDS,
             "num_perm": NUM_PERM,
             "containment_threshold": CONTAINMENT_THRESHOLD,
-            "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in pairs],
+            "pairs_total": len(dedup.pairs),
+            "exact_pairs": dedup.n_exact,
+            "pairs_listed": min(len(dedup.pairs), MAX_LISTED_PAIRS),
+            "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in dedup.pairs[:MAX_LISTED_PAIRS]],
         },
         "skipped_files": builder.skipped,
         "warnings": builder.warnings,
@@ -321,6 +382,7 @@ def load_corpus(
     skip_invalid: bool = False,
     outlets: PathLike | None = None,
     chrome: PathLike | None = None,
+    n_jobs: int | None = None,
 ) -> Corpus:
     """Ingest scraped pages and article tables into a :class:`Corpus`.
 
@@ -340,6 +402,10 @@ def load_corpus(
         them in ``report["skipped_files"]`` instead of raising.
     outlets, chrome : path, optional
         Replacement outlet registry and chrome-rule CSVs.
+    n_jobs : int, optional
+        Worker processes for parsing. Default: one per core (at most 4) when
+        there are at least 32 files, else 1. The result is the same for any
+        value.
 
     Returns
     -------
@@ -358,12 +424,12 @@ def load_corpus(
         articles_parts.append(articles)
         paragraph_parts.append(paragraphs)
 
-    builder, resolved, pairs = _ingest(
-        paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome
+    builder, resolved, dedup = _ingest(
+        paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome, n_jobs=n_jobs
     )
     articles = _finish_articles(pl.concat(articles_parts).lazy(), resolved).collect()
     paragraphs = pl.concat(paragraph_parts)
-    return Corpus(articles, paragraphs, _report(builder, resolved, paragraphs.height, pairs))
+    return Corpus(articles, paragraphs, _report(builder, resolved, paragraphs.height, dedup))
 
 
 def _ingest(
@@ -375,33 +441,59 @@ def _ingest(
     skip_invalid: bool = False,
     outlets: PathLike | None = None,
     chrome: PathLike | None = None,
-    batch_files: int = 1,
-) -> tuple[_Builder, pl.DataFrame, list[tuple[str, str, float]]]:
-    """Read every file, handing rows to ``emit`` every ``batch_files`` files."""
+    batch_files: int = 64,
+    n_jobs: int | None = None,
+) -> tuple[_Builder, pl.DataFrame, DedupResult]:
+    """Read every file, handing rows to ``emit`` every ``batch_files`` files.
+
+    With more than one worker, files are parsed in worker processes; rows,
+    ids and duplicate bookkeeping stay in this process, in input order, so
+    the result does not depend on ``n_jobs``.
+    """
     registry = default_registry(str(outlets) if outlets else None)
-    parser = PageParser(registry, default_chrome(str(chrome) if chrome else None))
     manifests = _Manifests(manifest, crawl_dates)
     builder = _Builder(registry)
-    pending = 0
+    tasks = []
     for path in discover(paths):
-        try:
-            if path.suffix.lower() in TABLE_SUFFIXES:
-                builder.add_table(path)
-            else:
-                builder.add_page(path, parser, manifests)
-        except CorpusError as exc:
-            if not skip_invalid:
-                raise
-            builder.skipped.append({"file": str(path), "line": exc.line, "error": exc.problem})
-        pending += 1
-        if pending >= batch_files:
+        info = manifests.info(path) if path.suffix.lower() not in TABLE_SUFFIXES else None
+        tasks.append(
+            _Task(
+                path=path,
+                crawl_date=manifests.crawl_date(path, info),
+                page_tag=info.page_tag if info else None,
+                manifest_sha256=info.sha256 if info else None,
+                outlets=str(outlets) if outlets else None,
+                chrome=str(chrome) if chrome else None,
+            )
+        )
+    workers = _workers(n_jobs, len(tasks))
+    pool = None
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: forking a process that has started Polars' thread pool can deadlock
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    try:
+        for start in range(0, len(tasks), batch_files):
+            window = tasks[start : start + batch_files]
+            outcomes = pool.map(_process, window, chunksize=max(1, len(window) // (4 * workers))) if pool else map(_process, window)
+            for task, outcome in zip(window, outcomes, strict=True):
+                if isinstance(outcome, CorpusError):
+                    if not skip_invalid:
+                        raise outcome
+                    builder.skipped.append({"file": str(task.path), "line": outcome.line, "error": outcome.problem})
+                else:
+                    builder.absorb(outcome)
             emit(*_take_rows(builder))
-            pending = 0
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     emit(*_take_rows(builder))
     for warning in builder.warnings:
         warnings.warn(warning, stacklevel=3)
-    resolved, pairs = _resolve(builder, registry)
-    return builder, resolved, pairs
+    resolved, dedup = _resolve(builder, registry)
+    return builder, resolved, dedup
 
 
 def write_corpus(
@@ -444,14 +536,14 @@ def write_corpus(
             n_parts += 1
             n_paragraphs += paragraphs.height
 
-        builder, resolved, pairs = _ingest(paths, emit, batch_files=batch_files, **kwargs)
+        builder, resolved, dedup = _ingest(paths, emit, batch_files=batch_files, **kwargs)
         article_files = [parts / f"articles-{k:06d}.parquet" for k in range(n_parts)]
         paragraph_files = [parts / f"paragraphs-{k:06d}.parquet" for k in range(n_parts)]
         _finish_articles(pl.scan_parquet(article_files), resolved).sink_parquet(out / ".articles.parquet.tmp", statistics=False)
         pl.scan_parquet(paragraph_files).sink_parquet(out / ".paragraphs.parquet.tmp", statistics=False)
         for name in ("articles", "paragraphs"):
             (out / f".{name}.parquet.tmp").replace(out / f"{name}.parquet")
-        report = _report(builder, resolved, n_paragraphs, pairs)
+        report = _report(builder, resolved, n_paragraphs, dedup)
         tmp = out / ".ingest_report.json.tmp"
         tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
         tmp.replace(out / "ingest_report.json")

@@ -66,6 +66,7 @@ class DedupResult:
     duplicate_of: dict[str, str | None]
     story_id: dict[str, str]
     pairs: list[tuple[str, str, float]]
+    n_exact: int = 0
 
 
 class _UnionFind:
@@ -177,8 +178,10 @@ class DuplicateIndex:
             if d in first_member:  # an exact copy of an earlier body
                 pairs.append((ids[first_member[d]], ids[idx], 1.0))
             first_member.setdefault(d, idx)
-        pairs += [(ids[first_member[a]], ids[first_member[b]], round(score, 4)) for (a, b), score in sorted(scored.items())]
-        return DedupResult(duplicate_of=duplicate_of, story_id=story_id, pairs=pairs)
+        n_exact = len(pairs)
+        # near-duplicates first: they are the judgement calls worth reading
+        pairs = [(ids[first_member[a]], ids[first_member[b]], round(score, 4)) for (a, b), score in sorted(scored.items())] + pairs
+        return DedupResult(duplicate_of=duplicate_of, story_id=story_id, pairs=pairs, n_exact=n_exact)
 
 
 def find_duplicates(items: list[DedupInput]) -> DedupResult:

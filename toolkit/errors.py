@@ -29,6 +29,10 @@ class CorpusError(ToolkitError):
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple[type[CorpusError], tuple[str, int | None, str]]:
+        # Rebuild from the three fields, so the error survives a worker process.
+        return (type(self), (self.path, self.line, self.problem))
+
 
 class EmbeddingError(ToolkitError):
     """Embedding input or model problems (bad frame, missing model)."""

@@ -33,6 +33,8 @@ _LISTING = re.compile(r"^Latest news with #(?P<tag>\S.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"^[-\u2022\u00b7\u25aa*\u2013]\s*(?P<value>\S.*)$")
 _HEADER_CHROME = frozenset({"site logo", "site header", "advertisement"})
 _MAX_OUTLET_CHARS = 80
+# Every glued outlet+date line ends like one of these (cheap pre-check).
+_GLUED_ENDINGS = ("ago", "AGO", "Ago", "now", "Now", "yesterday", "Yesterday", *"0123456789")
 _MAX_OUTLET_WORDS = 8
 
 
@@ -83,8 +85,8 @@ class _Anchor:
 
 def _glued(text: str, registry: OutletRegistry) -> tuple[str, DateText] | None:
     """Split "Korea Herald6 days ago" into outlet and date, or None."""
-    if len(text) > _MAX_OUTLET_CHARS + 30:
-        return None  # a body line, not a header: skip the end-anchored search
+    if len(text) > _MAX_OUTLET_CHARS + 30 or not text.endswith(_GLUED_ENDINGS):
+        return None  # a body line, not a header: skip the searches
     known = registry.split_prefix(text)
     if known and (date := parse_date_text(known[1])):
         return known[0], date

@@ -53,8 +53,10 @@ class OutletRegistry:
                     self._by_key[_key(name)] = outlet
                     if outlet.type == "wire":
                         self._wire_names.add(name.strip())
-        # Longest first, so "Korea Herald" wins over a shorter alias prefix.
-        self._names = sorted(self._by_key, key=len, reverse=True)
+        # Longest first, so "Korea Herald" wins over a shorter alias prefix;
+        # one alternation keeps the per-line prefix test in C.
+        names = sorted(self._by_key, key=len, reverse=True)
+        self._prefix = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE) if names else None
 
     def lookup(self, name: str | None) -> Outlet | None:
         """Return the registry entry for a printed name or alias, or None."""
@@ -72,11 +74,10 @@ class OutletRegistry:
 
         ``"Korea Herald6 days ago"`` gives ``("Korea Herald", "6 days ago")``.
         """
-        folded = text.casefold()
-        for key in self._names:
-            if folded.startswith(key) and len(text) > len(key):
-                return text[: len(key)].strip(), text[len(key) :].strip()
-        return None
+        m = self._prefix.match(text) if self._prefix else None
+        if m is None or m.end() == len(text):
+            return None
+        return text[: m.end()].strip(), text[m.end() :].strip()
 
     def wires(self) -> list[str]:
         """Printed names and aliases of wire services as written, longest first."""
