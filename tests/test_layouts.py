@@ -631,18 +631,17 @@ def test_lines_before_listing_header_are_unplaced_and_counted(tmp_path):
     assert_accounting(c.report, 8)
 
 
-def test_invalid_date_is_not_a_block_header(tmp_path):
+def test_impossible_date_in_a_block_header_is_an_error(tmp_path):
     text = (
         "Latest news with #Harbours\n\n"
         "Korea Herald\n10-07-2025\n- Politics\nHarbour talks resume\nNegotiators met again on Thursday.\n\n"
         "Korea Times\n31-02-2025\n- World\nSecond title here\nSecond body here.\n"
     )
-    c = load(tmp_path, {"inv.txt": text.encode()})
-    # '31-02-2025' is not a date line, so it starts no block of its own.
-    assert c.articles.height == 1
-    assert c.articles["date_text"].to_list() == ["10-07-2025"]
-    assert c.articles["published"].to_list() == [D(2025, 7, 10)]
-    assert_accounting(c.report, non_blank_count(text.encode()))
+    # An impossible date in a block header is an error, not a line silently
+    # absorbed into the previous block's body.
+    with pytest.raises(toolkit.CorpusError) as err:
+        load(tmp_path, {"inv.txt": text.encode()})
+    assert err.value.line == 10 and "impossible date '31-02-2025'" in err.value.problem
 
 
 def test_same_body_sentence_ending_in_days_ago_is_not_a_date(tmp_path):

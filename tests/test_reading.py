@@ -151,7 +151,7 @@ BAD = {
         2,
         "cut off before its body",
     ),
-    "listing_only_invalid_date": (b"Latest news with #X\n\nKorea Herald\n31-02-2025\n- Politics\nTitle\nBody text.\n", 1, "no dated"),
+    "listing_only_invalid_date": (b"Latest news with #X\n\nKorea Herald\n31-02-2025\n- Politics\nTitle\nBody text.\n", 4, "impossible date"),
 }
 
 

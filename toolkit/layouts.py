@@ -33,6 +33,7 @@ _LISTING = re.compile(r"^Latest news with #(?P<tag>\S.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"^[-\u2022\u00b7\u25aa*\u2013]\s*(?P<value>\S.*)$")
 _HEADER_CHROME = frozenset({"site logo", "site header", "advertisement"})
 _MAX_OUTLET_CHARS = 80
+_DATE_SHAPE = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$")
 # Every glued outlet+date line ends like one of these (cheap pre-check).
 _GLUED_ENDINGS = ("ago", "AGO", "Ago", "now", "Now", "yesterday", "Yesterday", *"0123456789")
 _MAX_OUTLET_WORDS = 8
@@ -244,6 +245,11 @@ class PageParser:
             if glued:
                 anchor = _Anchor(pos, pos, glued[0], glued[1])
                 ledger.mark(i, "metadata", "outlet and date")
+            elif _DATE_SHAPE.match(text[i]) and parse_date_text(text[i]) is None:
+                # Looks like a block's date but is no real day: losing the block
+                # into the previous body would be silent, so say so.
+                msg = f"got an impossible date {text[i]!r}, expected a real day-month-year date such as 10-07-2025"
+                raise CorpusError(path, i + 1, msg)
             elif date := parse_date_text(text[i]):
                 prev = region[pos - 1] if pos >= 1 and pos - 1 > claimed else None
                 if prev is None or not _looks_like_outlet(text[prev]) or (anchors and anchors[-1].title_pos == pos - 1):
