@@ -1,0 +1,237 @@
+"""Paragraph clusters: determinism, small corpora, outlier policies, stability, on the seeds and by hand."""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tests.conftest import SEEDS
+from toolkit import clustering as tc
+from toolkit.errors import ToolkitError
+
+
+@functools.cache
+def seed_data() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Seed articles, paragraphs and embeddings, computed once per process in a private cache."""
+    import toolkit
+
+    corpus = toolkit.load_corpus(SEEDS)
+    old = os.environ.get("TOOLKIT_CACHE_DIR")
+    os.environ["TOOLKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="toolkit-cluster-cache-")
+    try:
+        embeddings = toolkit.embed(corpus.paragraphs, progress=False)
+    finally:
+        if old is None:
+            os.environ.pop("TOOLKIT_CACHE_DIR", None)
+        else:
+            os.environ["TOOLKIT_CACHE_DIR"] = old
+    return corpus.articles, corpus.paragraphs, embeddings
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return seed_data()
+
+
+@pytest.fixture(scope="module")
+def seed_clusters(seeds):
+    _, paragraphs, embeddings = seeds
+    return tc.cluster_paragraphs_with_report(embeddings, paragraphs)
+
+
+def synthetic(n: int, *, groups: int = 3, dim: int = 16, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``n`` paragraphs around ``groups`` well-separated directions, with matching words."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(dim)[:groups]
+    words = ["tariff trade exports", "missile launch pyongyang", "election ballot candidate", "flood rain evacuation"]
+    label = np.arange(n) % groups
+    vec = centres[label] + 0.05 * rng.standard_normal((n, dim))
+    vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+    ids = [f"p{i:04d}" for i in range(n)]
+    emb = pl.DataFrame({"paragraph_id": ids, "embedding": vec.astype(np.float32)}).with_columns(pl.col("embedding").cast(pl.Array(pl.Float32, dim)))
+    par = pl.DataFrame({"paragraph_id": ids, "text": [f"The {words[g]} story number {i}." for i, g in enumerate(label)]})
+    return emb, par
+
+
+def test_seed_default_run(seed_clusters, seeds):
+    frame, report = seed_clusters
+    _, paragraphs, _ = seeds
+    assert frame.schema == tc.CLUSTER_SCHEMA
+    assert frame["paragraph_id"].to_list() == paragraphs["paragraph_id"].to_list()
+    assert report.method_used == "hdbscan" and report.fallback is None
+    assert report.n_paragraphs == 112
+    # Default policy reassigns: nothing unassigned, and HDBSCAN's noise stays under 15%.
+    assert (frame["cluster"] >= 0).all()
+    assert report.outlier_share <= 0.15
+    assert frame["reassigned"].sum() == report.n_reassigned == report.n_outliers
+    assert (frame.filter("reassigned")["original_cluster"] == -1).all()
+    assert 2 <= report.n_clusters <= 15
+    # Labels are keyword lists, no stop words or numbers.
+    for label in frame["cluster_label"].unique().to_list():
+        terms = label.split(", ")
+        assert 1 <= len(terms) <= 4
+        assert not any(t.lower() in {"said", "the", "says", "according"} or any(ch.isdigit() for ch in t) for t in terms)
+    # The trilateral meeting paragraphs from the CNA and NHK leads share a cluster.
+    first = frame.filter(pl.col("paragraph_id").is_in(["4de3bf0e9efb7a79-000", "3be20c2cc5204235-000"]))["cluster"]
+    assert first.n_unique() == 1
+
+
+def test_same_seed_same_frame(seeds, seed_clusters):
+    _, paragraphs, embeddings = seeds
+    again = tc.cluster_paragraphs(embeddings, paragraphs, random_state=0)
+    assert again.equals(seed_clusters[0])
+
+
+def test_keep_and_report_policies(seeds, seed_clusters):
+    _, paragraphs, embeddings = seeds
+    kept = tc.cluster_paragraphs(embeddings, paragraphs, outlier_policy="keep")
+    n_out = seed_clusters[1].n_outliers
+    assert (kept["cluster"] == -1).sum() == n_out
+    assert (kept.filter(pl.col("cluster") == -1)["cluster_label"] == tc.OUTLIER_LABEL).all()
+    assert not kept["reassigned"].any()
+    # Same clustering underneath: non-outliers agree with the reassigning run.
+    core = kept["cluster"] >= 0
+    assert (kept.filter(core)["cluster"] == seed_clusters[0].filter(core)["cluster"]).all()
+    if n_out:
+        with pytest.warns(tc.ClusteringWarning, match="outliers"):
+            tc.cluster_paragraphs(embeddings, paragraphs, outlier_policy="report")
+
+
+def test_reassign_goes_to_nearest_centroid():
+    emb, par = synthetic(60)
+    kept = tc.cluster_paragraphs(emb, par, outlier_policy="keep", min_cluster_size=5)
+    # Put a paragraph half-way but nearer group 1's direction, then force it to be noise-like.
+    vec = np.zeros(16)
+    vec[0], vec[1] = 0.3, 0.95
+    extra_emb = pl.concat([emb, pl.DataFrame({"paragraph_id": ["zz"], "embedding": [vec.astype(np.float32)]}).with_columns(pl.col("embedding").cast(pl.Array(pl.Float32, 16)))])
+    extra_par = pl.concat([par, pl.DataFrame({"paragraph_id": ["zz"], "text": ["odd one"]})])
+    out = tc.cluster_paragraphs(extra_emb, extra_par, min_cluster_size=5)
+    assert (out["cluster"] >= 0).all()
+    assert kept["cluster"].n_unique() >= 3
+    row = out.filter(pl.col("paragraph_id") == "zz")
+    group1 = out.filter(pl.col("paragraph_id") == "p0001")["cluster"][0]
+    assert row["cluster"][0] == group1
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_too_small_is_a_readable_error(n):
+    emb, par = synthetic(n)
+    with pytest.raises(tc.ClusteringError, match=rf"got {n} paragraphs? with embeddings, expected at least 3") as info:
+        tc.cluster_paragraphs(emb, par)
+    assert isinstance(info.value, ToolkitError)
+
+
+@pytest.mark.parametrize("n", [3, 5, 12])
+def test_small_corpora_fall_back(n):
+    emb, par = synthetic(n)
+    frame, report = tc.cluster_paragraphs_with_report(emb, par)
+    assert report.method_used == "agglomerative" and "agglomerative" in report.fallback
+    assert frame.height == n and (frame["cluster"] >= 0).all()
+    if n >= 5:
+        # Three well-separated groups are found exactly.
+        truth = np.arange(n) % 3
+        from sklearn.metrics import adjusted_rand_score
+
+        assert adjusted_rand_score(truth, frame["cluster"].to_numpy()) == 1.0
+        assert frame["probability"].null_count() == n
+
+
+def test_seed_subsets_5_and_12(seeds):
+    _, paragraphs, embeddings = seeds
+    for n in (5, 12):
+        frame = tc.cluster_paragraphs(embeddings, paragraphs.head(n))
+        assert frame.height == n and (frame["cluster"] >= 0).all()
+        assert frame.equals(tc.cluster_paragraphs(embeddings, paragraphs.head(n)))
+
+
+def test_identical_paragraphs_make_one_cluster():
+    emb, par = synthetic(4, groups=1)
+    same = emb.with_columns(pl.Series("embedding", [emb["embedding"][0].to_list()] * 4, dtype=emb.schema["embedding"]))
+    frame = tc.cluster_paragraphs(same, par)
+    assert frame["cluster"].to_list() == [0, 0, 0, 0]
+
+
+def test_bad_inputs():
+    emb, par = synthetic(10)
+    with pytest.raises(tc.ClusteringError, match="got method='kmeans'"):
+        tc.cluster_paragraphs(emb, par, method="kmeans")
+    with pytest.raises(tc.ClusteringError, match="outlier_policy"):
+        tc.cluster_paragraphs(emb, par, outlier_policy="drop")
+    with pytest.raises(tc.ClusteringError, match="without an embedding"):
+        tc.cluster_paragraphs(emb.head(5), par)
+    with pytest.raises(tc.ClusteringError, match="expected also"):
+        tc.cluster_paragraphs(emb, par.drop("text"))
+    with pytest.raises(tc.ClusteringError, match="min_cluster_size"):
+        tc.cluster_paragraphs(emb, par, min_cluster_size=1)
+
+
+def test_parameters_capped_to_corpus_size():
+    emb, par = synthetic(40, groups=2)
+    frame, report = tc.cluster_paragraphs_with_report(emb, par, n_neighbors=500, min_cluster_size=400)
+    assert report.method_used == "hdbscan"
+    assert report.params["n_neighbors"] == 39
+    assert report.params["min_cluster_size"] == 20
+    assert frame.height == 40
+
+
+def test_agglomerative_on_seeds(seeds):
+    _, paragraphs, embeddings = seeds
+    frame, report = tc.cluster_paragraphs_with_report(embeddings, paragraphs, method="agglomerative")
+    assert report.method_used == "agglomerative" and report.fallback is None
+    assert 2 <= report.n_clusters <= 15 and report.n_outliers == 0
+    fixed = tc.cluster_paragraphs(embeddings, paragraphs, method="agglomerative", n_clusters=4)
+    assert fixed["cluster"].n_unique() == 4
+
+
+def test_outlier_rates(seeds):
+    articles, paragraphs, embeddings = seeds
+    kept = tc.cluster_paragraphs(embeddings, paragraphs, outlier_policy="keep")
+    rates = tc.outlier_rates(kept, paragraphs, articles)
+    assert rates.columns == ["outlet", "n_paragraphs", "n_outliers", "n_reassigned", "rate"]
+    assert rates["n_paragraphs"].sum() == 112
+    assert rates["n_outliers"].sum() == (kept["cluster"] == -1).sum()
+    assert rates["rate"].to_list() == sorted(rates["rate"].to_list(), reverse=True)
+    assert set(rates["outlet"]) >= {"Korea Herald", "NHK", "CNA", "Japan Forward"}
+
+
+def test_representative_paragraphs(seeds, seed_clusters):
+    _, paragraphs, embeddings = seeds
+    frame, report = seed_clusters
+    reps = tc.representative_paragraphs(frame, embeddings, paragraphs, k=3)
+    assert reps.columns == ["cluster", "cluster_label", "rank", "paragraph_id", "similarity", "text"]
+    assert reps["cluster"].n_unique() == report.n_clusters
+    for _, group in reps.group_by("cluster"):
+        sims = group.sort("rank")["similarity"].to_list()
+        assert sims == sorted(sims, reverse=True) and len(sims) <= 3
+    # Each representative belongs to its cluster.
+    joined = reps.join(frame, on="paragraph_id", suffix="_c")
+    assert (joined["cluster"] == joined["cluster_c"]).all()
+
+
+def test_stability_on_seeds(seeds):
+    _, paragraphs, embeddings = seeds
+    stab = tc.cluster_stability(embeddings, paragraphs, seeds=(0, 1, 2))
+    overall = dict(stab.filter(pl.col("level") == "overall").select("metric", "value").iter_rows())
+    assert stab.filter(pl.col("level") == "pair").height == 3
+    assert 0.5 <= overall["ari_min"] <= overall["ari_mean"] <= 1.0
+    per_cluster = stab.filter(pl.col("level") == "cluster")
+    assert per_cluster["value"].is_between(0, 1).all() and per_cluster["cluster_label"].null_count() == 0
+    with pytest.raises(tc.ClusteringError, match="at least 2"):
+        tc.cluster_stability(embeddings, paragraphs, seeds=(0,))
+
+
+def test_project_is_deterministic():
+    emb, _ = synthetic(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = tc.project(emb)
+        b = tc.project(emb)
+    assert a.columns == ["paragraph_id", "x", "y"] and a.equals(b)
+    with pytest.raises(tc.ClusteringError, match="at least 4"):
+        tc.project(emb.head(3))
