@@ -1,0 +1,1045 @@
+"""Maps of the shared paragraph projection: static figures and offline HTML.
+
+Every function here takes a *coordinates* frame (``paragraph_id``, ``x``,
+``y``; from :func:`toolkit.projection.project` or ``map.parquet``) and a
+*data* frame joined to it on ``paragraph_id`` that holds the columns to
+colour, label and hover by (``outlet``, ``outlet_country``, ``title``,
+``text``, ``cluster``, ``cluster_label``, ...; :func:`map_data` builds one
+from a corpus). Nothing here computes a projection: figures are always
+redrawn from stored coordinates, so they cannot drift between runs.
+
+- :func:`static_map`: a matplotlib figure written as PNG and SVG with fixed
+  size and reproducible bytes.
+- :func:`interactive_map`: a :class:`MapFigure` holding a plotly map (colour
+  switchable by a dropdown, hover with outlet, title and paragraph text,
+  outlet centroids) and small multiples by outlet; written as one
+  self-contained HTML file with plotly.js inline (no CDN, works offline)
+  and rendered inline in JupyterLab.
+- :func:`outlet_centroids`: mean position and size of each outlet.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import math
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from toolkit.projection import MapError, _check_coords
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+    from plotly.graph_objects import Figure as PlotlyFigure
+
+DEFAULT_COLOR_BY: tuple[str, ...] = ("outlet", "outlet_country", "cluster")
+DEFAULT_HOVER: tuple[str, ...] = ("outlet", "title", "text")
+# Hover text is wrapped at this width and cut after this many characters:
+# a full paragraph would cover the map.
+HOVER_WIDTH = 70
+HOVER_CHARS = 300
+# Grey for nulls and for cluster -1 (noise in HDBSCAN-style labellings).
+MISSING_COLOR = "#b0b0b0"
+NOISE_VALUES = frozenset({-1, "-1"})
+MISSING_LABEL = "(none)"
+# Fixed ids make the HTML byte-identical from run to run (plotly's default is a uuid4).
+MAIN_DIV_ID = "toolkit-map"
+FACETS_DIV_ID = "toolkit-map-facets"
+# Static figures: fixed size and resolution (inches, dots per inch).
+STATIC_SIZE = (10.0, 7.0)
+STATIC_DPI = 200
+NOTEBOOK_DPI = 100
+# Above this many points the interactive map uses WebGL traces.
+WEBGL_POINTS = 20_000
+# Small multiples draw the whole corpus in grey behind each outlet; beyond
+# this many points a regular subsample keeps the file size in check.
+FACET_CONTEXT_POINTS = 5_000
+
+
+def _missing_module(name: str, pin: str) -> MapError:
+    msg = f"got no {name!r} module, expected it to be installed: pip install {pin}"
+    return MapError(msg)
+
+
+def _plotly() -> Any:
+    try:
+        import plotly.graph_objects as go
+    except ImportError as exc:  # pragma: no cover - pinned dependency
+        raise _missing_module("plotly", "plotly==7.1.0") from exc
+    return go
+
+
+# --------------------------------------------------------------------------- data
+
+
+def map_data(articles: pl.DataFrame, paragraphs: pl.DataFrame, *extra: pl.DataFrame) -> pl.DataFrame:
+    """Join paragraphs with their article's outlet, country, title and date.
+
+    Parameters
+    ----------
+    articles : pl.DataFrame
+        Articles frame (:data:`toolkit.schema.ARTICLES`), e.g. ``corpus.articles``.
+    paragraphs : pl.DataFrame
+        Paragraphs frame (:data:`toolkit.schema.PARAGRAPHS`).
+    *extra : pl.DataFrame
+        Further frames keyed by ``paragraph_id`` (clusters, events, frame
+        scores); their other columns are added with a left join.
+
+    Returns
+    -------
+    pl.DataFrame
+        One row per paragraph: ``paragraph_id``, ``article_id``, ``position``,
+        ``kind``, ``text``, ``outlet``, ``outlet_country``, ``title``,
+        ``published``, ``story_id``, ``duplicate_of``, then the extra columns.
+    """
+    wanted = ("outlet", "outlet_country", "title", "published", "story_id", "duplicate_of")
+    for name, frame, need in (
+        ("articles", articles, ("article_id",)),
+        ("paragraphs", paragraphs, ("paragraph_id", "article_id", "text")),
+    ):
+        if not isinstance(frame, pl.DataFrame):
+            msg = f"got {type(frame).__name__} for {name}, expected a Polars DataFrame"
+            raise MapError(msg)
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            msg = f"{name} frame lacks {missing}: got columns {frame.columns}"
+            raise MapError(msg)
+    keep = ["article_id", *[c for c in wanted if c in articles.columns]]
+    para_cols = [c for c in ("paragraph_id", "article_id", "position", "kind", "text") if c in paragraphs.columns]
+    out = paragraphs.select(para_cols).join(
+        articles.select(keep).unique("article_id", keep="first", maintain_order=True),
+        on="article_id",
+        how="left",
+        maintain_order="left",
+    )
+    for frame in extra:
+        if "paragraph_id" not in frame.columns:
+            msg = f"extra frame lacks paragraph_id: got columns {frame.columns}"
+            raise MapError(msg)
+        new = [c for c in frame.columns if c == "paragraph_id" or c not in out.columns]
+        out = out.join(frame.select(new), on="paragraph_id", how="left", maintain_order="left")
+    return out
+
+
+def _join(coords: Any, data: Any, columns: Sequence[str]) -> pl.DataFrame:
+    """Coordinates with the requested data columns, in coordinate order."""
+    coords = _check_coords(coords)
+    if coords.height == 0:
+        msg = "got 0 coordinates, expected at least one paragraph to draw"
+        raise MapError(msg)
+    if coords.select(pl.col("x").is_null().any() | pl.col("y").is_null().any()).item():
+        msg = "got null x/y coordinates, expected every paragraph to be placed"
+        raise MapError(msg)
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    if not isinstance(data, pl.DataFrame):
+        msg = f"got {type(data).__name__} for data, expected a Polars DataFrame with paragraph_id"
+        raise MapError(msg)
+    if "paragraph_id" not in data.columns:
+        msg = f"data frame lacks paragraph_id: got columns {data.columns}, expected paragraph_id plus {list(columns)}"
+        raise MapError(msg)
+    missing = [c for c in dict.fromkeys(columns) if c not in data.columns]
+    if missing:
+        msg = f"data frame lacks {missing}: got columns {data.columns}"
+        raise MapError(msg)
+    ids = data.get_column("paragraph_id")
+    if ids.n_unique() != data.height:
+        dup = ids.filter(ids.is_duplicated()).unique().sort().head(3).to_list()
+        msg = f"got duplicated paragraph_id values in data such as {dup}, expected one row per paragraph"
+        raise MapError(msg)
+    cols = [c for c in dict.fromkeys(columns) if c not in ("paragraph_id", "x", "y")]
+    return coords.select(
+        pl.col("paragraph_id").cast(pl.String),
+        pl.col("x").cast(pl.Float64),
+        pl.col("y").cast(pl.Float64),
+    ).join(
+        data.select("paragraph_id", *cols).with_columns(pl.col("paragraph_id").cast(pl.String)),
+        on="paragraph_id",
+        how="left",
+        maintain_order="left",
+    )
+
+
+def _resolve(requested: str | Sequence[str] | None, default: tuple[str, ...], data: pl.DataFrame) -> list[str]:
+    """Columns to use: a default drops the ones ``data`` lacks, an explicit list does not."""
+    if requested is None:
+        return []
+    if isinstance(requested, str):
+        requested = (requested,)
+    if tuple(requested) == default:
+        return [c for c in requested if c in data.columns]
+    return list(requested)
+
+
+def outlet_centroids(coords: pl.DataFrame, data: pl.DataFrame, *, by: str = "outlet") -> pl.DataFrame:
+    """Mean map position of each outlet (or any other grouping column).
+
+    Parameters
+    ----------
+    coords : pl.DataFrame
+        ``paragraph_id``, ``x``, ``y``.
+    data : pl.DataFrame
+        ``paragraph_id`` and the ``by`` column.
+    by : str, default "outlet"
+        Grouping column; nulls form a group of their own.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``by``, ``x``, ``y`` (Float64 means) and ``n_paragraphs`` (UInt32),
+        sorted by ``by``.
+    """
+    joined = _join(coords, data, [by])
+    return (
+        joined.group_by(by)
+        .agg(pl.col("x").mean(), pl.col("y").mean(), pl.len().alias("n_paragraphs"))
+        .sort(by, nulls_last=True)
+    )
+
+
+# --------------------------------------------------------------------------- colours
+
+
+@dataclass
+class _Colouring:
+    """How one column is coloured: categories with colours, or a continuous scale."""
+
+    column: str
+    kind: str  # "categorical" or "continuous"
+    # categorical
+    keys: list[Any] = field(default_factory=list)  # category value per legend entry (None = missing)
+    labels: list[str] = field(default_factory=list)
+    colors: list[str] = field(default_factory=list)
+    codes: np.ndarray | None = None  # per point: index into keys
+    # continuous
+    values: np.ndarray | None = None
+    tickvals: list[float] = field(default_factory=list)
+    ticktext: list[str] = field(default_factory=list)
+
+
+def _palette(n: int) -> list[str]:
+    import matplotlib as mpl
+
+    if n <= 10:
+        base = list(mpl.colormaps["tab10"].colors)
+    else:
+        # tab20 pairs dark/light shades; tab20b/c add 40 more before cycling.
+        base = [*mpl.colormaps["tab20"].colors, *mpl.colormaps["tab20b"].colors, *mpl.colormaps["tab20c"].colors]
+    return [mpl.colors.to_hex(c) for c in itertools.islice(itertools.cycle(base), n)]
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (2, 0)
+    if value in NOISE_VALUES:
+        return (1, 0)
+    return (0, value)
+
+
+def _colouring(frame: pl.DataFrame, column: str, *, label_column: str | None = None) -> _Colouring:
+    series = frame.get_column(column)
+    dtype = series.dtype
+    temporal = dtype.is_temporal()
+    if dtype.is_float() or (temporal and series.n_unique() > 30):
+        numeric = series.cast(pl.Float64) if not temporal else series.cast(pl.Int64).cast(pl.Float64)
+        values = numeric.to_numpy().astype(np.float64)
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        tickvals = [float(v) for v in np.linspace(lo, hi, 5)] if hi > lo else [lo]
+        if temporal:
+            ticktext = pl.Series(tickvals).cast(pl.Int64).cast(dtype).cast(pl.String).to_list()
+        else:
+            ticktext = [f"{v:.3g}" for v in tickvals]
+        return _Colouring(column, "continuous", values=values, tickvals=tickvals, ticktext=ticktext)
+    keys = sorted(series.unique().to_list(), key=_sort_key)
+    names: dict[Any, str] = {}
+    if label_column and label_column in frame.columns and label_column != column:
+        pairs = frame.select(column, label_column).drop_nulls().unique(column, keep="first", maintain_order=True)
+        names = dict(zip(pairs.get_column(column).to_list(), pairs.get_column(label_column).cast(pl.String).to_list()))
+    labels = []
+    for key in keys:
+        if key is None:
+            labels.append(MISSING_LABEL)
+        elif key in names and str(names[key]) != str(key):
+            labels.append(f"{key}: {names[key]}")
+        else:
+            labels.append(str(key))
+    regular = [k for k in keys if k is not None and k not in NOISE_VALUES]
+    palette = iter(_palette(len(regular)))
+    colors = [MISSING_COLOR if (k is None or k in NOISE_VALUES) else next(palette) for k in keys]
+    index = {k: i for i, k in enumerate(keys)}
+    codes = np.array([index[v] for v in series.to_list()], dtype=np.int64)
+    return _Colouring(column, "categorical", keys=keys, labels=labels, colors=colors, codes=codes)
+
+
+def _point_size(n: int) -> float:
+    # Area in points^2: big dots for a few hundred paragraphs, small for 100k.
+    return float(np.clip(6000.0 / max(n, 1), 3.0, 36.0))
+
+
+# --------------------------------------------------------------------------- static
+
+
+def _static_rc() -> dict[str, Any]:
+    return {
+        # Fixed hash salt: SVG element ids are otherwise random per run.
+        "svg.hashsalt": "toolkit-maps",
+        "svg.fonttype": "path",
+        "font.family": "DejaVu Sans",
+        "font.size": 9.0,
+        "axes.titlesize": 11.0,
+        "figure.dpi": STATIC_DPI,
+        "savefig.dpi": STATIC_DPI,
+        "path.simplify": True,
+    }
+
+
+def _mpl() -> Any:
+    try:
+        import matplotlib
+    except ImportError as exc:  # pragma: no cover - pinned dependency
+        raise _missing_module("matplotlib", "matplotlib==3.11.2") from exc
+    return matplotlib
+
+
+def static_map(
+    coords: pl.DataFrame,
+    data: pl.DataFrame,
+    *,
+    color_by: str = "outlet",
+    label_by: str | None = None,
+    path: str | Path | None = None,
+    title: str | None = None,
+    facet_by: str | None = None,
+    centroids_by: str | None = "outlet",
+    label_centroids: bool | None = None,
+    figsize: tuple[float, float] | None = None,
+    dpi: int = STATIC_DPI,
+    point_size: float | None = None,
+    max_legend: int = 20,
+    caption: str | None = None,
+) -> Figure:
+    """Draw the map with matplotlib, optionally writing PNG and SVG.
+
+    Parameters
+    ----------
+    coords : pl.DataFrame
+        Stored coordinates (``paragraph_id``, ``x``, ``y``).
+    data : pl.DataFrame
+        Keyed by ``paragraph_id``; holds ``color_by``, ``label_by``,
+        ``facet_by`` and ``centroids_by`` columns.
+    color_by : str, default "outlet"
+        Column to colour by. Float and long date columns get a continuous
+        scale (viridis) with a colour bar; anything else is categorical with
+        a legend (nulls and cluster ``-1`` in grey).
+    label_by : str, optional
+        Column whose groups are labelled at their median position (e.g.
+        ``"cluster_label"``); nulls and ``-1`` are not labelled.
+    path : str or Path, optional
+        Where to write. A ``.png``, ``.svg`` or ``.pdf`` suffix writes that
+        format; a path without one of these suffixes writes both
+        ``path.png`` and ``path.svg``.
+    title : str, optional
+        Figure title.
+    facet_by : str, optional
+        Draw small multiples, one panel per value of this column: the whole
+        corpus in light grey, the panel's paragraphs in colour, and its
+        centroid.
+    centroids_by : str or None, default "outlet"
+        Mark the mean position of each group of this column with a diamond;
+        None to omit (also omitted when the column is absent).
+    label_centroids : bool, optional
+        Write group names next to centroids; by default only with at most 15 groups.
+    figsize : (float, float), optional
+        Inches; default 10 x 7, or 4 x 3.4 per panel with ``facet_by``.
+    dpi : int, default 200
+        PNG resolution; the PNG is ``figsize * dpi`` pixels.
+    point_size : float, optional
+        Marker area in points squared; by default shrinks with corpus size.
+    max_legend : int, default 20
+        Categories beyond this many (the smallest) are pooled in the legend.
+    caption : str, optional
+        Small text under the map; default states the counts and the marker key.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not registered with pyplot (no global state, no leaks); display it
+        in a notebook or save it with :func:`save_static`.
+    """
+    needed = [color_by]
+    if label_by:
+        needed.append(label_by)
+    if facet_by:
+        needed.append(facet_by)
+    label_col = "cluster_label" if color_by == "cluster" and "cluster_label" in getattr(data, "columns", []) else None
+    if label_col:
+        needed.append(label_col)
+    centroid_col = centroids_by if centroids_by and centroids_by in getattr(data, "columns", []) else None
+    if centroid_col:
+        needed.append(centroid_col)
+    frame = _join(coords, data, needed)
+    mpl = _mpl()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    colouring = _colouring(frame, color_by, label_column=label_col)
+    size = point_size if point_size is not None else _point_size(frame.height)
+    with mpl.rc_context(_static_rc()):
+        if facet_by:
+            groups = sorted(frame.get_column(facet_by).unique().to_list(), key=_sort_key)
+            ncols = min(len(groups), max(1, math.ceil(math.sqrt(len(groups)))))
+            nrows = math.ceil(len(groups) / ncols)
+            # Panels follow the map's aspect ratio so that little space is wasted.
+            span = frame.select((pl.col("x").max() - pl.col("x").min()) / (pl.col("y").max() - pl.col("y").min())).item()
+            ratio = float(np.clip(span if span and np.isfinite(span) else 1.0, 0.6, 1.6))
+            figsize = figsize or (3.4 * ratio * ncols + 2.4, 3.4 * nrows + 0.8)
+            fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+            FigureCanvasAgg(fig)
+            axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+            x_all, y_all = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
+            handles: list[Any] = []
+            for ax, group in zip(axes.flat, groups):
+                mask = _mask(frame, facet_by, group)
+                ax.scatter(x_all, y_all, s=size * 0.35, c="#e3e3e3", linewidths=0, rasterized=False)
+                handles = _draw_points(ax, frame.filter(pl.Series(mask)), colouring, mask=mask, size=size)
+                if centroid_col:
+                    sub = frame.filter(pl.Series(mask))
+                    _draw_centroids(ax, sub, centroid_col, label=False)
+                name = MISSING_LABEL if group is None else str(group)
+                ax.set_title(f"{name} (n={int(mask.sum())})", fontsize=9)
+                # Shared axes cannot adjust their limits for equal aspect; the boxes can.
+                _clean_axes(ax, adjustable="box")
+            for ax in list(axes.flat)[len(groups) :]:
+                ax.set_visible(False)
+            if title:
+                fig.suptitle(title, fontsize=12)
+            _legend(fig, handles, colouring, centroid_col, max_legend=max_legend)
+        else:
+            fig = Figure(figsize=figsize or STATIC_SIZE, dpi=dpi, layout="constrained")
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            mask = np.ones(frame.height, dtype=bool)
+            handles = _draw_points(ax, frame, colouring, mask=mask, size=size)
+            if centroid_col:
+                n_groups = frame.get_column(centroid_col).n_unique()
+                show = label_centroids if label_centroids is not None else n_groups <= 15
+                _draw_centroids(ax, frame, centroid_col, label=show)
+            if label_by:
+                _draw_group_labels(fig, ax, frame, label_by)
+            _clean_axes(ax)
+            if title:
+                ax.set_title(title, loc="left", fontsize=12)
+            _legend(fig, handles, colouring, centroid_col, max_legend=max_legend)
+            n_out = frame.get_column(centroid_col).n_unique() if centroid_col else None
+            text = caption
+            if text is None:
+                text = f"{frame.height} paragraphs"
+                if n_out is not None:
+                    groups = f"{n_out} outlets" if centroid_col == "outlet" else f"{n_out} {centroid_col} groups"
+                    text += f" from {groups}; \u25c6 = mean position of each {centroid_col}"
+                text += ". Axes are UMAP dimensions without units."
+            ax.text(0.0, -0.02, text, transform=ax.transAxes, ha="left", va="top", fontsize=7.5, color="#555555")
+        if path is not None:
+            save_static(fig, path)
+    return fig
+
+
+def _mask(frame: pl.DataFrame, column: str, value: Any) -> np.ndarray:
+    series = frame.get_column(column)
+    if value is None:
+        return series.is_null().to_numpy()
+    return (series == value).fill_null(False).to_numpy()
+
+
+def _clean_axes(ax: Any, *, adjustable: str = "datalim") -> None:
+    # UMAP axes have no units; ticks would suggest a metric that is not there.
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_color("#cccccc")
+    ax.set_aspect("equal", adjustable=adjustable)
+
+
+def _draw_points(ax: Any, frame: pl.DataFrame, colouring: _Colouring, *, mask: np.ndarray, size: float) -> list[Any]:
+    x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
+    if colouring.kind == "continuous":
+        values = colouring.values[mask]
+        import matplotlib as mpl
+
+        cmap = mpl.colormaps["viridis"].with_extremes(bad=MISSING_COLOR)
+        sc = ax.scatter(x, y, c=values, cmap=cmap, s=size, linewidths=0.3, edgecolors="white",
+                        vmin=colouring.tickvals[0], vmax=colouring.tickvals[-1], plotnonfinite=True)
+        return [sc]
+    codes = colouring.codes[mask]
+    handles = []
+    # Biggest groups first so that small ones stay visible on top.
+    order = sorted(range(len(colouring.keys)), key=lambda i: (-int((colouring.codes == i).sum()), i))
+    for z, i in enumerate(order):
+        sel = codes == i
+        handle = ax.scatter(x[sel], y[sel], s=size, c=colouring.colors[i], linewidths=0.3, edgecolors="white",
+                            alpha=0.85, label=colouring.labels[i], zorder=2 + z * 1e-3)
+        handles.append((i, handle))
+    return handles
+
+
+def _draw_centroids(ax: Any, frame: pl.DataFrame, column: str, *, label: bool) -> None:
+    from matplotlib import patheffects
+
+    cent = (
+        frame.group_by(column)
+        .agg(pl.col("x").mean(), pl.col("y").mean(), pl.len().alias("n"))
+        .sort(column, nulls_last=True)
+    )
+    ax.scatter(cent.get_column("x"), cent.get_column("y"), marker="D", s=70, c="white", edgecolors="black",
+               linewidths=1.4, zorder=5)
+    if not label:
+        return
+    from matplotlib.transforms import offset_copy
+
+    # A fixed offset in points keeps labels off the diamond at any zoom.
+    shifted = offset_copy(ax.transData, fig=ax.figure, x=6, y=5, units="points")
+    texts = [
+        ax.text(x, y, MISSING_LABEL if name is None else str(name), transform=shifted, fontsize=7.5,
+                fontweight="bold", zorder=6, color="#222222", ha="left", va="bottom",
+                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
+        for name, x, y in cent.select(column, "x", "y").iter_rows()
+    ]
+    _repel(ax.figure, ax, texts)
+
+
+def _draw_group_labels(fig: Any, ax: Any, frame: pl.DataFrame, column: str) -> None:
+    from matplotlib import patheffects
+
+    med = (
+        frame.filter(pl.col(column).is_not_null() & ~pl.col(column).cast(pl.String).is_in(["-1", ""]))
+        .group_by(column)
+        .agg(pl.col("x").median(), pl.col("y").median())
+        .sort(column)
+    )
+    texts = []
+    for name, x, y in med.iter_rows():
+        label = textwrap.shorten(str(name), 40, placeholder="\u2026")
+        texts.append(ax.text(x, y, "\n".join(textwrap.wrap(label, 20)), ha="center", va="center", fontsize=8.5,
+                             zorder=7, color="#111111",
+                             path_effects=[patheffects.withStroke(linewidth=3, foreground="white")]))
+    _repel(fig, ax, texts)
+
+
+def _repel(fig: Any, ax: Any, texts: list[Any], *, rounds: int = 60) -> None:
+    """Nudge overlapping labels apart vertically (a small, deterministic repel)."""
+    if len(texts) < 2:
+        return
+    # Settle the constrained layout and equal aspect first: they move the axes.
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    inv = ax.transData.inverted()
+    for _ in range(rounds):
+        boxes = [t.get_window_extent(renderer).expanded(1.05, 1.15) for t in texts]
+        moved = False
+        for i, j in itertools.combinations(range(len(texts)), 2):
+            a, b = boxes[i], boxes[j]
+            if not a.overlaps(b):
+                continue
+            overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+            shift = overlap / 2 + 1
+            lower, upper = (i, j) if (a.y0 + a.y1) <= (b.y0 + b.y1) else (j, i)
+            for k, dy in ((lower, -shift), (upper, shift)):
+                px, py = ax.transData.transform(texts[k].get_position())
+                texts[k].set_position(inv.transform((px, py + dy)))
+                boxes[k] = texts[k].get_window_extent(renderer).expanded(1.05, 1.15)
+            moved = True
+        if not moved:
+            break
+
+
+def _legend(fig: Any, handles: list[Any], colouring: _Colouring, centroid_col: str | None, *, max_legend: int) -> None:
+    from matplotlib.lines import Line2D
+
+    if colouring.kind == "continuous":
+        bar = fig.colorbar(handles[0], ax=fig.axes, shrink=0.6, label=colouring.column)
+        bar.set_ticks(colouring.tickvals, labels=colouring.ticktext)
+        entries: list[Any] = []
+        labels: list[str] = []
+    else:
+        counts = np.bincount(colouring.codes, minlength=len(colouring.keys))
+        ordered = sorted(handles, key=lambda item: item[0])  # legend in category order
+        shown = ordered
+        if len(ordered) > max_legend:
+            keep = set(sorted(range(len(counts)), key=lambda i: (-counts[i], i))[:max_legend])
+            shown = [item for item in ordered if item[0] in keep]
+        entries = [Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor=colouring.colors[i],
+                          markeredgecolor="white") for i, _ in shown]
+        labels = [f"{textwrap.shorten(colouring.labels[i], 38, placeholder=chr(0x2026))} ({counts[i]})" for i, _ in shown]
+        if len(shown) < len(ordered):
+            rest = int(sum(counts[i] for i, _ in ordered) - sum(counts[i] for i, _ in shown))
+            entries.append(Line2D([], [], linestyle=""))
+            labels.append(f"+ {len(ordered) - len(shown)} more ({rest})")
+    if centroid_col:
+        entries.append(Line2D([], [], marker="D", linestyle="", markersize=6, markerfacecolor="white",
+                              markeredgecolor="black", markeredgewidth=1.4))
+        labels.append(f"{centroid_col} centroid")
+    if entries:
+        fig.legend(entries, labels, loc="outside right upper", title=colouring.column if colouring.kind != "continuous" else None,
+                   frameon=False, fontsize=8, title_fontsize=9, alignment="left")
+
+
+def save_static(fig: Figure, path: str | Path) -> list[Path]:
+    """Write a figure reproducibly: same figure, same bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        From :func:`static_map`.
+    path : str or Path
+        ``.png``, ``.svg`` or ``.pdf`` writes that format; any other (or no)
+        suffix writes ``.png`` and ``.svg`` next to each other.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    mpl = _mpl()
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".png", ".svg", ".pdf"):
+        targets = [path]
+    else:
+        targets = [path.with_name(path.name + ".png"), path.with_name(path.name + ".svg")]
+    written = []
+    with mpl.rc_context(_static_rc()):
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fmt = target.suffix.lstrip(".").lower()
+            # Dates and software versions in metadata would change the bytes
+            # between runs; the creator string stays (it is constant).
+            meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
+                    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}[fmt]
+            fig.savefig(target, format=fmt, dpi=fig.dpi, metadata=meta, facecolor="white")
+            written.append(target)
+    return written
+
+
+def _png_bytes(fig: Figure) -> bytes:
+    mpl = _mpl()
+    buffer = io.BytesIO()
+    with mpl.rc_context(_static_rc()):
+        fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None}, facecolor="white")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- interactive
+
+
+def _hover_value(value: Any, column: str) -> str:
+    """HTML-escaped hover text; long text wrapped and cut at HOVER_CHARS."""
+    if value is None:
+        return MISSING_LABEL
+    text = str(value)
+    if column == "text" or len(text) > HOVER_WIDTH:
+        text = textwrap.shorten(text, HOVER_CHARS, placeholder=" \u2026") if len(text) > HOVER_CHARS else text
+        return "<br>".join(html.escape(line, quote=False) for line in textwrap.wrap(text, HOVER_WIDTH))
+    return html.escape(text, quote=False)
+
+
+def hover_texts(frame: pl.DataFrame, column: str) -> list[str]:
+    """The hover strings shown for ``column`` (escaped, wrapped, truncated)."""
+    return [_hover_value(v, column) for v in frame.get_column(column).to_list()]
+
+
+def _hover_template(hover: list[str], offset: int = 0) -> str:
+    lines = []
+    for k, col in enumerate(hover):
+        ref = f"%{{customdata[{k + offset}]}}"
+        if col == "text":
+            lines.append(f"<br>{ref}")
+        elif k == 0:
+            lines.append(f"<b>{ref}</b>")
+        else:
+            lines.append(f"<i>{html.escape(col)}</i>: {ref}" if col != "title" else ref)
+    return "<br>".join(lines) + "<extra>%{fullData.name}</extra>"
+
+
+def _custom(frame: pl.DataFrame, hover: list[str]) -> np.ndarray:
+    if not hover:
+        return np.empty((frame.height, 0), dtype=object)
+    cols = [hover_texts(frame, c) for c in hover]
+    return np.array(list(zip(*cols)), dtype=object).reshape(frame.height, len(hover))
+
+
+def _scatter_cls(n: int) -> Any:
+    go = _plotly()
+    return go.Scattergl if n > WEBGL_POINTS else go.Scatter
+
+
+def _point_traces(frame: pl.DataFrame, colouring: _Colouring, hover: list[str], *, visible: bool,
+                  marker_size: float, legendgroup: str) -> list[Any]:
+    scatter = _scatter_cls(frame.height)
+    custom = _custom(frame, hover)
+    template = _hover_template(hover)
+    x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
+    if colouring.kind == "continuous":
+        values = colouring.values
+        return [scatter(
+            x=x, y=y, mode="markers", name=colouring.column, customdata=custom, hovertemplate=template,
+            visible=visible, showlegend=False, legendgroup=legendgroup,
+            marker={"size": marker_size, "color": np.where(np.isfinite(values), values, np.nan), "colorscale": "Viridis",
+                    "cmin": colouring.tickvals[0], "cmax": colouring.tickvals[-1], "showscale": True,
+                    "colorbar": {"title": {"text": colouring.column}, "tickvals": colouring.tickvals,
+                                 "ticktext": colouring.ticktext, "len": 0.6},
+                    "line": {"width": 0.5, "color": "white"}},
+        )]
+    traces = []
+    for i, label in enumerate(colouring.labels):
+        sel = colouring.codes == i
+        traces.append(scatter(
+            x=x[sel], y=y[sel], mode="markers", name=f"{label} ({int(sel.sum())})", customdata=custom[sel],
+            hovertemplate=template, visible=visible, legendgroup=f"{legendgroup}:{i}",
+            marker={"size": marker_size, "color": colouring.colors[i], "opacity": 0.85,
+                    "line": {"width": 0.5, "color": "white"}},
+        ))
+    return traces
+
+
+def _centroid_trace(frame: pl.DataFrame, column: str, *, text: bool, name: str | None = None) -> Any:
+    go = _plotly()
+    cent = (
+        frame.group_by(column)
+        .agg(pl.col("x").mean(), pl.col("y").mean(), pl.len().alias("n"))
+        .sort(column, nulls_last=True)
+    )
+    names = [MISSING_LABEL if v is None else str(v) for v in cent.get_column(column).to_list()]
+    return go.Scatter(
+        x=cent.get_column("x").to_numpy(), y=cent.get_column("y").to_numpy(),
+        mode="markers+text" if text else "markers",
+        text=[html.escape(n, quote=False) for n in names] if text else None,
+        textposition="top center", textfont={"size": 11, "color": "#222222"},
+        customdata=np.array([[html.escape(n, quote=False), int(k)] for n, k in zip(names, cent.get_column("n").to_list())], dtype=object),
+        hovertemplate=f"<b>%{{customdata[0]}}</b><br>{html.escape(column)} centroid: mean of %{{customdata[1]}} paragraphs<extra></extra>",
+        marker={"symbol": "diamond", "size": 13, "color": "white", "line": {"width": 2, "color": "black"}},
+        name=name or f"{column} centroids", legendgroup="centroids",
+    )
+
+
+def _axis_layout() -> dict[str, Any]:
+    return {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": "", "title": None}
+
+
+@dataclass
+class MapFigure:
+    """An interactive map: plotly figures plus what is needed to redraw it statically.
+
+    Attributes
+    ----------
+    figure : plotly.graph_objects.Figure
+        The map: one trace per category of each colour column (switched by
+        the dropdown), plus the centroid trace.
+    facets : plotly.graph_objects.Figure or None
+        Small multiples, one panel per value of ``facet_by``.
+    coords, data : pl.DataFrame
+        The stored coordinates and the data frame the map was drawn from.
+    color_by : list of str
+        Colour columns, in dropdown order.
+    title : str or None
+        Page and figure title.
+    path : Path or None
+        The HTML file written by :func:`interactive_map`, if any.
+    notebook_html : bool
+        Include the ``text/html`` entry (plotly.js inline, about 5 MB) in
+        the notebook display bundle. Set False to keep notebooks small: the
+        map then shows through JupyterLab's plotly renderer or as PNG.
+    """
+
+    figure: PlotlyFigure
+    facets: PlotlyFigure | None
+    coords: pl.DataFrame
+    data: pl.DataFrame
+    color_by: list[str]
+    title: str | None = None
+    path: Path | None = None
+    notebook_html: bool = True
+    _png: bytes | None = field(default=None, repr=False)
+
+    def to_html(self) -> str:
+        """The full self-contained page: plotly.js inline, map, then small multiples."""
+        import plotly.io as pio
+
+        main = pio.to_html(self.figure, include_plotlyjs=True, full_html=False, div_id=MAIN_DIV_ID,
+                           default_height="720px", config=_PLOTLY_CONFIG, validate=False)
+        parts = [main]
+        if self.facets is not None:
+            parts.append('<h2 class="toolkit-facets">Small multiples</h2>')
+            parts.append(pio.to_html(self.facets, include_plotlyjs=False, full_html=False, div_id=FACETS_DIV_ID,
+                                     config=_PLOTLY_CONFIG, validate=False))
+        title = html.escape(self.title or "Paragraph map")
+        return _PAGE.format(title=title, body="\n".join(parts))
+
+    def write_html(self, path: str | Path) -> Path:
+        """Write :meth:`to_html` to ``path`` (UTF-8); same figure, same bytes."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.to_html().encode("utf-8"))
+        return path
+
+    def to_png(self, *, dpi: int = NOTEBOOK_DPI) -> bytes:
+        """Static PNG of the map, drawn by :func:`static_map` from the same coordinates."""
+        if self._png is None or dpi != NOTEBOOK_DPI:
+            color = self.color_by[0] if self.color_by else None
+            fig = static_map(self.coords, self.data, color_by=color, title=self.title, dpi=dpi) if color else None
+            if fig is None:
+                msg = "got no colour column, expected at least one to draw the static fallback"
+                raise MapError(msg)
+            png = _png_bytes(fig)
+            if dpi != NOTEBOOK_DPI:
+                return png
+            self._png = png
+        return self._png
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """Rich display: plotly JSON (JupyterLab, VS Code), HTML (plotly.js inline) and PNG.
+
+        Front ends pick the richest type they can render: JupyterLab with the
+        ``jupyterlab-plotly`` extension and VS Code use the plotly JSON;
+        classic Notebook and nbconvert HTML use the HTML; GitHub, PDF and
+        other places without JavaScript use the PNG (the HTML also carries
+        the PNG as an ``<img>`` that its script removes once plotly draws).
+        """
+        import json
+
+        import plotly.io as pio
+
+        png = self.to_png()
+        png_b64 = base64.b64encode(png).decode("ascii")
+        spec = json.loads(pio.to_json(self.figure, validate=False, remove_uids=False))
+        spec["config"] = dict(_PLOTLY_CONFIG)
+        bundle: dict[str, Any] = {"application/vnd.plotly.v1+json": spec, "image/png": png_b64,
+                                  "text/plain": repr(self)}
+        if self.notebook_html:
+            bundle["text/html"] = self._notebook_html(png_b64)
+        if include:
+            bundle = {k: v for k, v in bundle.items() if k in include}
+        if exclude:
+            bundle = {k: v for k, v in bundle.items() if k not in exclude}
+        return bundle
+
+    def _notebook_html(self, png_b64: str) -> str:
+        import plotly.io as pio
+
+        # Unique but reproducible id: two maps in one notebook must not share a div.
+        MapFigure._shown += 1
+        digest = hashlib.sha256(pio.to_json(self.figure, validate=False).encode()).hexdigest()[:12]
+        div_id = f"toolkit-map-{digest}-{MapFigure._shown}"
+        remove = f"var f=document.getElementById('{div_id}-png'); if (f) {{ f.remove(); }}"
+        plot = pio.to_html(self.figure, include_plotlyjs=True, full_html=False, div_id=div_id, default_height="620px",
+                           config=_PLOTLY_CONFIG, post_script=remove, validate=False)
+        img = f'<img id="{div_id}-png" alt="map (static fallback)" src="data:image/png;base64,{png_b64}" style="max-width:100%">'
+        return f"<div>{img}{plot}</div>"
+
+    def __repr__(self) -> str:
+        n = self.coords.height
+        facets = "with" if self.facets is not None else "without"
+        return f"MapFigure({n} paragraphs, colour by {self.color_by}, {facets} small multiples)"
+
+
+MapFigure._shown = 0  # type: ignore[attr-defined]
+
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 16px 24px; color: #222; }}
+h2.toolkit-facets {{ font-size: 16px; font-weight: 600; margin: 28px 0 4px; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def interactive_map(
+    coords: pl.DataFrame,
+    data: pl.DataFrame,
+    *,
+    color_by: str | Sequence[str] = DEFAULT_COLOR_BY,
+    hover: Sequence[str] = DEFAULT_HOVER,
+    facet_by: str | None = "outlet",
+    centroids_by: str | None = "outlet",
+    path: str | Path | None = None,
+    title: str | None = None,
+    height: int = 720,
+    marker_size: float | None = None,
+    notebook_html: bool = True,
+) -> MapFigure:
+    """Build the interactive map, optionally writing a self-contained HTML file.
+
+    Parameters
+    ----------
+    coords : pl.DataFrame
+        Stored coordinates (``paragraph_id``, ``x``, ``y``).
+    data : pl.DataFrame
+        Keyed by ``paragraph_id``; holds the colour, hover and facet columns.
+    color_by : str or sequence of str, default ("outlet", "outlet_country", "cluster")
+        Colour columns; a dropdown switches between them (first shown
+        first). With the default, columns ``data`` lacks are skipped; an
+        explicit list must exist. For ``cluster``, legend names add
+        ``cluster_label`` when present.
+    hover : sequence of str, default ("outlet", "title", "text")
+        Columns shown on hover, in order; ``text`` is wrapped and cut at
+        about 300 characters. Defaults missing from ``data`` are skipped.
+    facet_by : str or None, default "outlet"
+        Column for the small multiples (second figure, below the map in the
+        same HTML page); None for none. Skipped when ``data`` lacks it.
+    centroids_by : str or None, default "outlet"
+        Mark and label the mean position of each group of this column.
+    path : str or Path, optional
+        Write the HTML page here.
+    title : str, optional
+        Page and figure title.
+    height : int, default 720
+        Map height in pixels (width follows the page).
+    marker_size : float, optional
+        Point diameter in pixels; by default shrinks with corpus size.
+    notebook_html : bool, default True
+        See :attr:`MapFigure.notebook_html`.
+
+    Returns
+    -------
+    MapFigure
+        Displays inline in JupyterLab; ``.write_html(path)`` writes the page.
+    """
+    if not isinstance(data, (pl.DataFrame, pl.LazyFrame)):
+        _join(coords, data, [])  # raises the readable error
+    columns = data.collect_schema().names() if isinstance(data, pl.LazyFrame) else data.columns
+    probe = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    colors = _resolve(color_by, DEFAULT_COLOR_BY, probe)
+    if not colors:
+        msg = f"got none of the colour columns {list(DEFAULT_COLOR_BY)} in data (columns {columns}), expected at least one"
+        raise MapError(msg)
+    hover_cols = _resolve(hover, DEFAULT_HOVER, probe)
+    if facet_by == "outlet" and "outlet" not in columns:
+        facet_by = None
+    centroid_col = centroids_by if centroids_by and centroids_by in columns else None
+    label_col = "cluster_label" if "cluster_label" in columns else None
+    needed = [*colors, *hover_cols, *([facet_by] if facet_by else []), *([centroid_col] if centroid_col else []),
+              *([label_col] if label_col and "cluster" in colors else [])]
+    frame = _join(coords, data, needed)
+    go = _plotly()
+    size = marker_size if marker_size is not None else float(np.clip(math.sqrt(_point_size(frame.height)) * 1.3, 3, 9))
+
+    traces: list[Any] = []
+    spans: list[tuple[int, int]] = []
+    colourings = []
+    for k, column in enumerate(colors):
+        colouring = _colouring(frame, column, label_column=label_col if column == "cluster" else None)
+        colourings.append(colouring)
+        start = len(traces)
+        traces.extend(_point_traces(frame, colouring, hover_cols, visible=k == 0, marker_size=size, legendgroup=column))
+        spans.append((start, len(traces)))
+    n_points = len(traces)
+    if centroid_col:
+        traces.append(_centroid_trace(frame, centroid_col, text=frame.get_column(centroid_col).n_unique() <= 30))
+    fig = go.Figure(data=traces)
+    buttons = []
+    for column, (start, stop), colouring in zip(colors, spans, colourings):
+        visible = [start <= i < stop for i in range(n_points)] + [True] * (len(traces) - n_points)
+        buttons.append({"label": column, "method": "update",
+                        "args": [{"visible": visible}, {"legend.title.text": column}]})
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": html.escape(title) if title else None, "x": 0.01},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 90 if title else 60, "b": 30},
+        legend={"title": {"text": colors[0]}, "itemsizing": "constant", "tracegroupgap": 0},
+        hoverlabel={"align": "left", "bgcolor": "white", "font": {"size": 12}},
+        xaxis=_axis_layout(),
+        yaxis={**_axis_layout(), "scaleanchor": "x", "scaleratio": 1},
+        updatemenus=[{"type": "dropdown", "direction": "down", "x": 0.0, "xanchor": "left", "y": 1.0,
+                      "yanchor": "bottom", "showactive": True, "active": 0, "buttons": buttons,
+                      "pad": {"b": 6}}],
+        annotations=[{"text": "colour by", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+                      "xanchor": "right", "showarrow": False, "xshift": -4, "yshift": 8}],
+    )
+    facets = _facets(frame, facet_by, colourings[0] if colors[0] != facet_by else None, hover_cols,
+                     centroid_col=centroid_col, size=size, title=title) if facet_by else None
+    result = MapFigure(figure=fig, facets=facets, coords=coords, data=data.collect() if isinstance(data, pl.LazyFrame) else data,
+                       color_by=colors, title=title, notebook_html=notebook_html)
+    if path is not None:
+        result.path = result.write_html(path)
+    return result
+
+
+def _facets(frame: pl.DataFrame, facet_by: str, colouring: _Colouring | None, hover: list[str], *,
+            centroid_col: str | None, size: float, title: str | None) -> Any:
+    go = _plotly()
+    from plotly.subplots import make_subplots
+
+    groups = sorted(frame.get_column(facet_by).unique().to_list(), key=_sort_key)
+    facet_colouring = colouring or _colouring(frame, facet_by)
+    ncols = min(len(groups), 3 if len(groups) > 4 else 2) if len(groups) > 1 else 1
+    nrows = math.ceil(len(groups) / ncols)
+    counts = {g: int(_mask(frame, facet_by, g).sum()) for g in groups}
+    names = [html.escape(f"{MISSING_LABEL if g is None else g} (n={counts[g]})", quote=False) for g in groups]
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=names, shared_xaxes="all", shared_yaxes="all",
+                        horizontal_spacing=0.03, vertical_spacing=0.06 if nrows > 1 else 0.1)
+    step = max(1, math.ceil(frame.height / FACET_CONTEXT_POINTS))
+    context = frame.gather_every(step)
+    scatter = _scatter_cls(frame.height)
+    template = _hover_template(hover)
+    custom_all = _custom(frame, hover)
+    shown: set[int] = set()
+    for n, group in enumerate(groups):
+        row, col = n // ncols + 1, n % ncols + 1
+        fig.add_trace(scatter(x=context.get_column("x").to_numpy(), y=context.get_column("y").to_numpy(), mode="markers",
+                              marker={"size": max(size * 0.6, 2), "color": "#e3e3e3"}, hoverinfo="skip",
+                              showlegend=False, name="all paragraphs"), row=row, col=col)
+        mask = _mask(frame, facet_by, group)
+        sub = frame.filter(pl.Series(mask))
+        if facet_colouring.kind == "continuous":
+            fig.add_trace(scatter(x=sub.get_column("x").to_numpy(), y=sub.get_column("y").to_numpy(), mode="markers",
+                                  customdata=custom_all[mask], hovertemplate=template, showlegend=False,
+                                  name=facet_colouring.column,
+                                  marker={"size": size, "color": facet_colouring.values[mask], "colorscale": "Viridis",
+                                          "cmin": facet_colouring.tickvals[0], "cmax": facet_colouring.tickvals[-1]}),
+                          row=row, col=col)
+        else:
+            codes = facet_colouring.codes[mask]
+            for i in sorted(set(codes.tolist())):
+                sel = codes == i
+                fig.add_trace(scatter(
+                    x=sub.get_column("x").to_numpy()[sel], y=sub.get_column("y").to_numpy()[sel], mode="markers",
+                    customdata=custom_all[mask][sel], hovertemplate=template, name=facet_colouring.labels[i],
+                    legendgroup=f"facet:{i}", showlegend=i not in shown,
+                    marker={"size": size, "color": facet_colouring.colors[i], "opacity": 0.9,
+                            "line": {"width": 0.5, "color": "white"}}), row=row, col=col)
+                shown.add(i)
+        if centroid_col:
+            trace = _centroid_trace(sub, centroid_col, text=False, name=f"{centroid_col} centroid")
+            trace.showlegend = n == 0
+            fig.add_trace(trace, row=row, col=col)
+    fig.update_xaxes(**_axis_layout())
+    fig.update_yaxes(**_axis_layout())
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": html.escape(f"{title} \u2014 by {facet_by}" if title else f"By {facet_by}"), "x": 0.01},
+        height=int(280 * nrows + 110), margin={"l": 10, "r": 10, "t": 90, "b": 20},
+        legend={"title": {"text": facet_colouring.column}, "itemsizing": "constant"},
+        hoverlabel={"align": "left", "bgcolor": "white", "font": {"size": 12}},
+    )
+    fig.update_annotations(font_size=12)
+    return fig
