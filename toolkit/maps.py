@@ -379,6 +379,9 @@ def static_map(
     needed = [color_by]
     if label_by:
         needed.append(label_by)
+        if "cluster" in getattr(data, "columns", []):
+            # Outliers (cluster -1) get no label, whatever their label text says.
+            needed.append("cluster")
     if facet_by:
         needed.append(facet_by)
     label_col = "cluster_label" if color_by == "cluster" and "cluster_label" in getattr(data, "columns", []) else None
@@ -430,12 +433,13 @@ def static_map(
             ax = fig.add_subplot()
             mask = np.ones(frame.height, dtype=bool)
             handles = _draw_points(ax, frame, colouring, mask=mask, size=size)
+            labels: list[Any] = []
             if centroid_col:
                 n_groups = frame.get_column(centroid_col).n_unique()
                 show = label_centroids if label_centroids is not None else n_groups <= 15
-                _draw_centroids(ax, frame, centroid_col, label=show)
+                labels += _draw_centroids(ax, frame, centroid_col, label=show)
             if label_by:
-                _draw_group_labels(fig, ax, frame, label_by)
+                labels += _draw_group_labels(ax, frame, label_by)
             _clean_axes(ax)
             if title:
                 ax.set_title(title, loc="left", fontsize=12)
@@ -449,6 +453,7 @@ def static_map(
                     text += f" from {groups}; \u25c6 = mean position of each {centroid_col}"
                 text += ". Axes are UMAP dimensions without units."
             ax.text(0.0, -0.02, text, transform=ax.transAxes, ha="left", va="top", fontsize=7.5, color="#555555")
+            _repel(fig, ax, labels)
         if path is not None:
             save_static(fig, path)
     return fig
@@ -492,7 +497,7 @@ def _draw_points(ax: Any, frame: pl.DataFrame, colouring: _Colouring, *, mask: n
     return handles
 
 
-def _draw_centroids(ax: Any, frame: pl.DataFrame, column: str, *, label: bool) -> None:
+def _draw_centroids(ax: Any, frame: pl.DataFrame, column: str, *, label: bool) -> list[Any]:
     from matplotlib import patheffects
 
     cent = (
@@ -503,25 +508,25 @@ def _draw_centroids(ax: Any, frame: pl.DataFrame, column: str, *, label: bool) -
     ax.scatter(cent.get_column("x"), cent.get_column("y"), marker="D", s=70, c="white", edgecolors="black",
                linewidths=1.4, zorder=5)
     if not label:
-        return
+        return []
     from matplotlib.transforms import offset_copy
 
     # A fixed offset in points keeps labels off the diamond at any zoom.
     shifted = offset_copy(ax.transData, fig=ax.figure, x=6, y=5, units="points")
-    texts = [
+    return [
         ax.text(x, y, MISSING_LABEL if name is None else str(name), transform=shifted, fontsize=7.5,
                 fontweight="bold", zorder=6, color="#222222", ha="left", va="bottom",
                 path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
         for name, x, y in cent.select(column, "x", "y").iter_rows()
     ]
-    _repel(ax.figure, ax, texts)
 
 
-def _draw_group_labels(fig: Any, ax: Any, frame: pl.DataFrame, column: str) -> None:
-    from matplotlib import patheffects
-
+def _draw_group_labels(ax: Any, frame: pl.DataFrame, column: str) -> list[Any]:
+    keep = pl.col(column).is_not_null() & ~pl.col(column).cast(pl.String).is_in(["-1", ""])
+    if "cluster" in frame.columns and frame.schema["cluster"].is_numeric():
+        keep = keep & (pl.col("cluster") >= 0)
     med = (
-        frame.filter(pl.col(column).is_not_null() & ~pl.col(column).cast(pl.String).is_in(["-1", ""]))
+        frame.filter(keep)
         .group_by(column)
         .agg(pl.col("x").median(), pl.col("y").median())
         .sort(column)
@@ -529,10 +534,11 @@ def _draw_group_labels(fig: Any, ax: Any, frame: pl.DataFrame, column: str) -> N
     texts = []
     for name, x, y in med.iter_rows():
         label = textwrap.shorten(str(name), 40, placeholder="\u2026")
-        texts.append(ax.text(x, y, "\n".join(textwrap.wrap(label, 20)), ha="center", va="center", fontsize=8.5,
-                             zorder=7, color="#111111",
-                             path_effects=[patheffects.withStroke(linewidth=3, foreground="white")]))
-    _repel(fig, ax, texts)
+        # A light box sets group labels apart from the bold centroid names.
+        texts.append(ax.text(x, y, "\n".join(textwrap.wrap(label, 22)), ha="center", va="center", fontsize=8.5,
+                             zorder=7, color="#111111", linespacing=1.1,
+                             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#888888", "alpha": 0.85, "lw": 0.6}))
+    return texts
 
 
 def _repel(fig: Any, ax: Any, texts: list[Any], *, rounds: int = 60) -> None:
