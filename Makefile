@@ -26,12 +26,14 @@ test: $(STAMP)
 appendix: $(STAMP)
 	$(BIN)/python -m toolkit ingest seeds --out build/corpus
 	$(BIN)/python -m toolkit embed build/corpus
+	$(BIN)/python -m toolkit analyze build/corpus
 	$(BIN)/python -m toolkit summary build/corpus
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_embed.py
+	$(BIN)/python benchmarks/bench_cluster.py
 
 clean:
 	rm -rf build

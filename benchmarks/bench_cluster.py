@@ -156,7 +156,8 @@ def synthetic(n: int, corpus_dir: Path, seed: int = 0) -> pl.DataFrame:
 
 def child(n: int, corpus_dir: Path) -> None:
     """One size in this process; prints a JSON line."""
-    from toolkit.clustering import cluster_paragraphs_with_report, project
+    from toolkit.clustering import cluster_paragraphs_with_report
+    from toolkit.projection import project
 
     import tracemalloc
 

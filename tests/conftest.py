@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import functools
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,3 +20,26 @@ def seed_corpus():
     import toolkit
 
     return toolkit.load_corpus(SEEDS)
+
+
+@functools.cache
+def seed_embedded():
+    """Seed articles, paragraphs and embeddings, computed once per process in a private cache."""
+    import toolkit
+
+    corpus = toolkit.load_corpus(SEEDS)
+    old = os.environ.get("TOOLKIT_CACHE_DIR")
+    os.environ["TOOLKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="toolkit-test-cache-")
+    try:
+        embeddings = toolkit.embed(corpus.paragraphs, progress=False)
+    finally:
+        if old is None:
+            os.environ.pop("TOOLKIT_CACHE_DIR", None)
+        else:
+            os.environ["TOOLKIT_CACHE_DIR"] = old
+    return corpus.articles, corpus.paragraphs, embeddings
+
+
+@pytest.fixture(scope="session")
+def seed_embeddings():
+    return seed_embedded()[2]

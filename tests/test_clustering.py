@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-import os
-import tempfile
 import warnings
 
 import numpy as np
 import polars as pl
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import seed_embedded
 from toolkit import clustering as tc
 from toolkit.errors import ToolkitError
 
 
-@functools.cache
-def seed_data() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Seed articles, paragraphs and embeddings, computed once per process in a private cache."""
-    import toolkit
-
-    corpus = toolkit.load_corpus(SEEDS)
-    old = os.environ.get("TOOLKIT_CACHE_DIR")
-    os.environ["TOOLKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="toolkit-cluster-cache-")
-    try:
-        embeddings = toolkit.embed(corpus.paragraphs, progress=False)
-    finally:
-        if old is None:
-            os.environ.pop("TOOLKIT_CACHE_DIR", None)
-        else:
-            os.environ["TOOLKIT_CACHE_DIR"] = old
-    return corpus.articles, corpus.paragraphs, embeddings
+seed_data = seed_embedded
 
 
 @pytest.fixture(scope="module")
@@ -224,14 +206,3 @@ def test_stability_on_seeds(seeds):
     assert per_cluster["value"].is_between(0, 1).all() and per_cluster["cluster_label"].null_count() == 0
     with pytest.raises(tc.ClusteringError, match="at least 2"):
         tc.cluster_stability(embeddings, paragraphs, seeds=(0,))
-
-
-def test_project_is_deterministic():
-    emb, _ = synthetic(40)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        a = tc.project(emb)
-        b = tc.project(emb)
-    assert a.columns == ["paragraph_id", "x", "y"] and a.equals(b)
-    with pytest.raises(tc.ClusteringError, match="at least 4"):
-        tc.project(emb.head(3))

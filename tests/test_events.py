@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.test_clustering import seed_data
+from tests.conftest import seed_embedded as seed_data
 from toolkit import events as te
 
 TRILATERAL = {

@@ -23,6 +23,7 @@ from toolkit.maps import (
     outlet_centroids,
     static_map,
 )
+from tests.conftest import seed_embedded
 from toolkit.projection import MapError, project, read_map, write_map
 
 MIMETYPES = ("application/vnd.plotly.v1+json", "text/html", "image/png")
@@ -31,18 +32,7 @@ MIMETYPES = ("application/vnd.plotly.v1+json", "text/html", "image/png")
 @pytest.fixture(scope="session")
 def map_inputs(seed_corpus, tmp_path_factory):
     """Seed coordinates stored in map.parquet and read back, plus the data frame."""
-    import toolkit
-
-    cache = tmp_path_factory.getbasetemp() / "embedding-cache"
-    old = os.environ.get("TOOLKIT_CACHE_DIR")
-    os.environ["TOOLKIT_CACHE_DIR"] = str(cache)
-    try:
-        embeddings = toolkit.embed(seed_corpus.paragraphs)
-    finally:
-        if old is None:
-            os.environ.pop("TOOLKIT_CACHE_DIR", None)
-        else:
-            os.environ["TOOLKIT_CACHE_DIR"] = old
+    embeddings = seed_embedded()[2]
     stored = write_map(project(embeddings), tmp_path_factory.mktemp("map") / "map.parquet")
     coords = read_map(stored)
     data = map_data(seed_corpus.articles, seed_corpus.paragraphs)

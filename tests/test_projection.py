@@ -24,25 +24,6 @@ from toolkit.projection import (
 
 
 @pytest.fixture(scope="session")
-def seed_embeddings(seed_corpus, tmp_path_factory):
-    """Seed paragraphs embedded once, with a private cache."""
-    import os
-
-    import toolkit
-
-    cache = tmp_path_factory.getbasetemp() / "embedding-cache"
-    old = os.environ.get("TOOLKIT_CACHE_DIR")
-    os.environ["TOOLKIT_CACHE_DIR"] = str(cache)
-    try:
-        return toolkit.embed(seed_corpus.paragraphs)
-    finally:
-        if old is None:
-            os.environ.pop("TOOLKIT_CACHE_DIR", None)
-        else:
-            os.environ["TOOLKIT_CACHE_DIR"] = old
-
-
-@pytest.fixture(scope="session")
 def seed_coords(seed_embeddings):
     return project(seed_embeddings)
 

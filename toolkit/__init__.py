@@ -17,14 +17,25 @@ _LAZY = {
     "load_articles_table": ("toolkit.tabular", "load_articles_table"),
     "CorpusError": ("toolkit.errors", "CorpusError"),
     "embed": ("toolkit.embedding", "embed"),
+    "cluster_paragraphs": ("toolkit.clustering", "cluster_paragraphs"),
+    "group_events": ("toolkit.events", "group_events"),
+    "project": ("toolkit.projection", "project"),
+    "static_map": ("toolkit.maps", "static_map"),
+    "interactive_map": ("toolkit.maps", "interactive_map"),
+    "analyze_dir": ("toolkit.analysis", "analyze_dir"),
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from toolkit.analysis import analyze_dir
+    from toolkit.clustering import cluster_paragraphs
     from toolkit.corpus import Corpus, load_corpus, write_corpus
     from toolkit.embedding import embed
     from toolkit.errors import CorpusError
+    from toolkit.events import group_events
+    from toolkit.maps import interactive_map, static_map
+    from toolkit.projection import project
     from toolkit.tabular import load_articles_table
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m toolkit {ingest,summary,embed} ...``.
+"""Command line: ``python -m toolkit {ingest,summary,embed,analyze} ...``.
 
 Every failure is reported on one line on stderr with a non-zero exit code;
 set ``TOOLKIT_DEBUG=1`` to see the traceback instead.
@@ -55,6 +55,23 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    import warnings
+
+    from toolkit.analysis import analyze_dir
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fallbacks are recorded in analysis_report.json
+        record = analyze_dir(args.dir, random_state=args.seed, figures=not args.no_figures)
+    c = record["clustering"]
+    print(
+        f"analysed {record['paragraphs_analysed']} paragraphs: {c['n_clusters']} clusters by {c['method_used']}, "
+        f"{c['n_outliers_before_policy']} outliers ({c['outlier_share_before_policy']:.1%}) {c['outlier_policy']}ed; "
+        f"{len(record['events'])} events -> {args.dir}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``python -m toolkit``."""
     parser = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__.splitlines()[0])
@@ -76,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--batch-size", type=int, default=64)
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
     embed.set_defaults(func=_cmd_embed)
+
+    analyze = sub.add_parser("analyze", help="clusters, events and UMAP maps from an embedded folder")
+    analyze.add_argument("dir", type=Path)
+    analyze.add_argument("--seed", type=int, default=0, help="random_state for UMAP (default 0)")
+    analyze.add_argument("--no-figures", action="store_true", help="tables only, no map.html/map.png")
+    analyze.set_defaults(func=_cmd_analyze)
     return parser
 
 

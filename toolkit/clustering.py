@@ -622,35 +622,3 @@ def cluster_stability(
             rows.append({"level": "cluster", "metric": metric, "seed_a": seeds[0], "cluster": cluster, "cluster_label": label, "value": value})
     schema = {"level": pl.String, "metric": pl.String, "seed_a": pl.Int64, "seed_b": pl.Int64, "cluster": pl.Int32, "cluster_label": pl.String, "value": pl.Float64}
     return pl.DataFrame([{k: row.get(k) for k in schema} for row in rows], schema=schema)
-
-
-def project(embeddings: pl.DataFrame, *, n_neighbors: int = 15, min_dist: float = 0.1, random_state: int = 0) -> pl.DataFrame:
-    """2-D UMAP map of paragraph embeddings for plotting (cosine, fixed seed).
-
-    Parameters
-    ----------
-    embeddings : pl.DataFrame
-        ``paragraph_id`` and ``embedding``.
-    n_neighbors : int
-        Capped at N - 1.
-    min_dist : float
-        UMAP's spacing of points (0.1 reads better on a plot than 0.0).
-    random_state : int
-        Seed; the map is deterministic.
-
-    Returns
-    -------
-    pl.DataFrame
-        ``paragraph_id``, ``x``, ``y`` (Float32), in input order.
-
-    Raises
-    ------
-    ClusteringError
-        Fewer than 4 rows (UMAP's spectral layout needs them).
-    """
-    frame, vectors = _matrix(embeddings, embeddings.select("paragraph_id").with_columns(pl.lit("").alias("text")))
-    if frame.height < 4:
-        msg = f"got {frame.height} embeddings, expected at least 4 to draw a map"
-        raise ClusteringError(msg)
-    xy = reduce(vectors, n_components=2, n_neighbors=min(n_neighbors, frame.height - 1), random_state=random_state, min_dist=min_dist)
-    return pl.DataFrame({"paragraph_id": frame["paragraph_id"], "x": xy[:, 0].astype(np.float32), "y": xy[:, 1].astype(np.float32)})

@@ -1,0 +1,86 @@
+"""``python -m toolkit analyze DIR``: outputs, determinism, canonical paragraphs, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import polars as pl
+import pytest
+
+from tests.conftest import SEEDS, seed_embedded
+from toolkit.analysis import AnalysisError, analysis_paragraphs, analyze_dir
+from toolkit.cli import main
+
+OUTPUTS = ("clusters.parquet", "events.parquet", "map.parquet", "map.html", "map.png", "map.svg", "analysis_report.json")
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory):
+    """Two analyses of the same ingested, embedded seed folder."""
+    from toolkit.corpus import write_corpus
+
+    articles, paragraphs, embeddings = seed_embedded()
+    runs = []
+    for name in ("a", "b"):
+        folder = tmp_path_factory.mktemp(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            write_corpus(SEEDS, folder)
+            embeddings.write_parquet(folder / "embeddings.parquet")
+            record = analyze_dir(folder, stability_seeds=(0, 1))
+        runs.append((folder, record))
+    return runs
+
+
+def test_outputs_exist_and_rerun_is_byte_identical(analysed):
+    (a, _), (b, _) = analysed
+    for name in OUTPUTS:
+        assert (a / name).stat().st_size > 0, name
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_only_canonical_bodies_are_clustered_and_mapped(analysed):
+    folder, record = analysed[0]
+    articles = pl.read_parquet(folder / "articles.parquet")
+    paragraphs = pl.read_parquet(folder / "paragraphs.parquet")
+    clusters = pl.read_parquet(folder / "clusters.parquet")
+    coords = pl.read_parquet(folder / "map.parquet")
+    chosen = analysis_paragraphs(articles, paragraphs)
+    assert clusters["paragraph_id"].to_list() == coords["paragraph_id"].to_list() == chosen["paragraph_id"].to_list()
+    dup_ids = set(articles.filter(pl.col("duplicate_of").is_not_null())["article_id"])
+    assert not set(chosen["article_id"]) & dup_ids
+    assert set(chosen["kind"]) <= {"body", "deck"}
+    assert record["paragraphs_analysed"] == chosen.height == 101
+    assert record["paragraphs_left_out"] == {"same_outlet_copies": 9, "subheads": 2}
+
+
+def test_clusters_events_and_report(analysed):
+    folder, record = analysed[0]
+    clusters = pl.read_parquet(folder / "clusters.parquet")
+    events = pl.read_parquet(folder / "events.parquet")
+    assert {"paragraph_id", "cluster", "cluster_label"} <= set(clusters.columns)
+    assert clusters["cluster_label"].null_count() == 0
+    c = record["clustering"]
+    # the outlier policy is explicit and at most 15% of paragraphs start as noise
+    assert c["outlier_policy"] == "reassign" and c["outlier_share_before_policy"] <= 0.15
+    assert (clusters["cluster"] >= 0).all()
+    assert sum(r["n_paragraphs"] for r in record["outlier_rates_by_outlet"]) == record["paragraphs_analysed"]
+    assert {"article_id", "event_id", "event_label"} <= set(events.columns)
+    assert events.height == pl.read_parquet(folder / "articles.parquet").height
+    assert any(r["metric"] == "ari_mean" for r in record["stability"])
+    assert json.loads((folder / "analysis_report.json").read_text()) == json.loads(json.dumps(record, default=str))
+
+
+def test_cli_analyze_one_line_and_missing_inputs(analysed, tmp_path, capsys):
+    folder, _ = analysed[0]
+    assert main(["analyze", str(folder), "--no-figures"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "clusters by" in out
+    (tmp_path / "articles.parquet").write_bytes((folder / "articles.parquet").read_bytes())
+    (tmp_path / "paragraphs.parquet").write_bytes((folder / "paragraphs.parquet").read_bytes())
+    assert main(["analyze", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "embeddings.parquet" in err and "toolkit embed" in err
+    with pytest.raises(AnalysisError):
+        analyze_dir(tmp_path)

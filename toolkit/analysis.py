@@ -1,0 +1,161 @@
+"""``python -m toolkit analyze DIR``: clusters, events and maps from an ingested, embedded folder.
+
+Reads ``articles``, ``paragraphs`` and ``embeddings`` Parquet from DIR and
+writes, next to them:
+
+* ``clusters.parquet`` (``paragraph_id``, ``cluster`` with -1 for an outlier,
+  ``cluster_label``, ``reassigned``, ...);
+* ``events.parquet`` (``article_id``, ``event_id``, ``event_label``);
+* ``map.parquet`` (``paragraph_id``, ``x``, ``y``): the one stored projection
+  that every figure is drawn from;
+* ``map.html`` (self-contained, offline), ``map.png`` and ``map.svg``;
+* ``analysis_report.json``: what the clustering did (fallbacks, outliers,
+  reassignments), outlier rates per outlet, stability across seeds.
+
+Which paragraphs: body paragraphs and decks of canonical articles. Same-outlet
+copies (``duplicate_of`` set) are left out so a story printed twice does not
+weigh twice; syndicated copies in other outlets stay, flagged by
+``story_id``. Subheads are headings, not text, and are left out too.
+Running it twice gives identical tables and figures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from toolkit.errors import ToolkitError
+
+STABILITY_SEEDS = (0, 1, 2, 3, 4)
+
+
+class AnalysisError(ToolkitError):
+    """The folder lacks what ``analyze`` needs."""
+
+
+def _read(directory: Path, name: str) -> pl.DataFrame:
+    path = directory / f"{name}.parquet"
+    if not path.exists():
+        hint = "run 'python -m toolkit embed DIR' first" if name == "embeddings" else "run 'python -m toolkit ingest ... --out DIR' first"
+        msg = f"got no {path.name} in {directory}, expected the output of the earlier steps ({hint})"
+        raise AnalysisError(msg)
+    return pl.read_parquet(path)
+
+
+def analysis_paragraphs(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """Paragraphs analysed by default: bodies and decks of canonical articles."""
+    canonical = articles.filter(pl.col("duplicate_of").is_null()).select("article_id")
+    return paragraphs.join(canonical, on="article_id", how="semi", maintain_order="left").filter(
+        pl.col("kind").is_in(["body", "deck"])
+    )
+
+
+def _write_json(path: Path, record: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.write_parquet(tmp, statistics=False)
+    tmp.replace(path)
+
+
+def analyze_dir(
+    directory: str | Path,
+    *,
+    random_state: int = 0,
+    outlier_policy: str = "reassign",
+    stability_seeds: tuple[int, ...] = STABILITY_SEEDS,
+    figures: bool = True,
+) -> dict[str, Any]:
+    """Cluster, group events and map the corpus in ``directory``.
+
+    Parameters
+    ----------
+    directory : path
+        Folder holding ``articles.parquet``, ``paragraphs.parquet`` and
+        ``embeddings.parquet``.
+    random_state : int, default 0
+        Seed for UMAP (clustering space and map).
+    outlier_policy : {"reassign", "keep", "report"}
+        See :func:`toolkit.clustering.cluster_paragraphs`.
+    stability_seeds : tuple of int
+        Seeds for the stability check (ARI across re-runs); empty to skip.
+    figures : bool, default True
+        Write ``map.html``, ``map.png`` and ``map.svg``.
+
+    Returns
+    -------
+    dict
+        The analysis report (also written to ``analysis_report.json``).
+    """
+    from toolkit.clustering import cluster_paragraphs_with_report, cluster_stability, outlier_rates, representative_paragraphs
+    from toolkit.events import group_events
+    from toolkit.maps import interactive_map, map_data, static_map
+    from toolkit.projection import project, write_map
+
+    directory = Path(directory)
+    articles = _read(directory, "articles")
+    paragraphs = _read(directory, "paragraphs")
+    embeddings = _read(directory, "embeddings")
+
+    chosen = analysis_paragraphs(articles, paragraphs)
+    vectors = embeddings.join(chosen.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
+    clusters, report = cluster_paragraphs_with_report(vectors, chosen, outlier_policy=outlier_policy, random_state=random_state)
+    events = group_events(articles, paragraphs, embeddings)
+    coords = project(vectors, random_state=random_state)
+
+    _write_parquet(clusters, directory / "clusters.parquet")
+    _write_parquet(events, directory / "events.parquet")
+    write_map(coords, directory / "map.parquet", params={"random_state": random_state})
+
+    rates = outlier_rates(clusters, chosen, articles)
+    reps = representative_paragraphs(clusters, vectors, chosen, k=3)
+    stability = cluster_stability(vectors, chosen, seeds=list(stability_seeds), outlier_policy=outlier_policy) if stability_seeds else None
+
+    if figures:
+        event_by_paragraph = paragraphs.select("paragraph_id", "article_id").join(
+            events.select("article_id", "event_id", "event_label"), on="article_id", how="left", maintain_order="left"
+        ).drop("article_id")
+        data = map_data(articles, chosen, clusters, event_by_paragraph)
+        static_map(coords, data, color_by="outlet", label_by="cluster_label", path=directory / "map", title="Paragraph map (UMAP), coloured by outlet")
+        interactive_map(
+            coords,
+            data,
+            color_by=("outlet", "outlet_country", "cluster_label", "event_label"),
+            path=directory / "map.html",
+            title="Paragraph map (UMAP)",
+        )
+
+    record = {
+        "paragraphs_analysed": chosen.height,
+        "paragraphs_left_out": {
+            "same_outlet_copies": paragraphs.join(articles.filter(pl.col("duplicate_of").is_not_null()).select("article_id"), on="article_id", how="semi").height,
+            "subheads": paragraphs.filter(pl.col("kind") == "subhead").join(articles.filter(pl.col("duplicate_of").is_null()).select("article_id"), on="article_id", how="semi").height,
+        },
+        "clustering": {
+            "summary": report.summary(),
+            "method": report.method,
+            "method_used": report.method_used,
+            "fallback": report.fallback,
+            "n_clusters": report.n_clusters,
+            "n_outliers_before_policy": report.n_outliers,
+            "outlier_share_before_policy": round(report.outlier_share, 4),
+            "n_reassigned": report.n_reassigned,
+            "outlier_policy": outlier_policy,
+            "params": report.params,
+        },
+        "clusters": clusters.group_by("cluster", "cluster_label").len().sort("cluster").to_dicts(),
+        "representative_paragraphs": reps.to_dicts(),
+        "outlier_rates_by_outlet": rates.to_dicts(),
+        "stability": stability.to_dicts() if stability is not None else None,
+        "events": events.group_by("event_id", "event_label").len(name="n_articles").sort("event_id").to_dicts(),
+        "random_state": random_state,
+    }
+    _write_json(directory / "analysis_report.json", record)
+    return record
