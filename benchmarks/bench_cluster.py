@@ -1,6 +1,7 @@
 """Clustering benchmark: toolkit vs BERTopic defaults on the seeds, and scaling.
 
-Part 1 (needs the ``bench`` extras): the 112 seed paragraphs and the same
+Part 1 (needs the ``bench`` extras): the seed paragraphs that ``analyze``
+clusters (101 body and deck paragraphs of canonical articles) and the same
 embeddings go to ``toolkit.clustering.cluster_paragraphs`` (defaults) and
 to ``BERTopic().fit_transform(docs, embeddings=...)`` (defaults; no
 embedding model is loaded because the vectors are given; HF_HUB_OFFLINE=1
@@ -46,14 +47,20 @@ SEEDS = (0, 1, 2, 3, 4)
 
 
 def seed_inputs(corpus_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Seed paragraphs and embeddings: from build/corpus when present, else computed."""
-    para, emb = corpus_dir / "paragraphs.parquet", corpus_dir / "embeddings.parquet"
-    if para.exists() and emb.exists():
-        return pl.read_parquet(para), pl.read_parquet(emb)
-    import toolkit
+    """The paragraphs ``analyze`` clusters (canonical bodies and decks) and their embeddings."""
+    from toolkit.analysis import analysis_paragraphs
 
-    corpus = toolkit.load_corpus(ROOT / "seeds")
-    return corpus.paragraphs, toolkit.embed(corpus.paragraphs, progress=False)
+    para, emb, art = (corpus_dir / f"{n}.parquet" for n in ("paragraphs", "embeddings", "articles"))
+    if para.exists() and emb.exists() and art.exists():
+        articles, paragraphs, embeddings = pl.read_parquet(art), pl.read_parquet(para), pl.read_parquet(emb)
+    else:
+        import toolkit
+
+        corpus = toolkit.load_corpus(ROOT / "seeds")
+        articles, paragraphs = corpus.articles, corpus.paragraphs
+        embeddings = toolkit.embed(paragraphs, progress=False)
+    chosen = analysis_paragraphs(articles, paragraphs)
+    return chosen, embeddings.join(chosen.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
 
 
 def run_toolkit(paragraphs: pl.DataFrame, embeddings: pl.DataFrame) -> list[dict]:

@@ -32,16 +32,17 @@ CHILD = r"""
 import json, resource, sys, time, warnings
 from pathlib import Path
 warnings.simplefilter("ignore")
-src, out = Path(sys.argv[1]), Path(sys.argv[2])
+src, out, jobs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 files = sorted(src.glob("*.txt"))
 t0 = time.perf_counter()
 n_lines = sum(len(f.read_text(encoding="utf-8").splitlines()) for f in files)
 baseline = time.perf_counter() - t0
 from toolkit.corpus import write_corpus
 t0 = time.perf_counter()
-report = write_corpus(src, out, batch_files=64)
+report = write_corpus(src, out, batch_files=64, n_jobs=jobs)
 elapsed = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# the largest single process: this one, or a worker
+peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 print(json.dumps({"seconds": elapsed, "baseline_seconds": baseline, "peak_mb": peak,
                   "articles": report["articles"]["total"], "paragraphs": report["paragraphs"], "lines": n_lines}))
 """
@@ -92,8 +93,8 @@ def unique_blocks(blocks: list[dict[str, str]], rng: random.Random, n: int) -> l
     return [{"title": f"Synthetic story {i}", "body": " ".join(rng.sample(sentences, 12)) + f" Story {i}."} for i in range(n)]
 
 
-def run(folder: Path, out: Path) -> dict[str, float]:
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(out)], capture_output=True, text=True, check=True, cwd=ROOT)
+def run(folder: Path, out: Path, jobs: int) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(out), str(jobs)], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=float, nargs="+", default=[25, 50, 100])
     parser.add_argument("--unique-mb", type=float, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="worker processes to compare")
     args = parser.parse_args()
     blocks = seed_blocks()
     results = []
@@ -110,27 +112,29 @@ def main() -> None:
         for size in args.sizes:
             rng = random.Random(args.seed)
             nbytes = make_pages(tmp / f"pages{size}", size, rng=rng, blocks=blocks)
-            r = run(tmp / f"pages{size}", tmp / f"out{size}")
             mb = nbytes / 1e6
-            r.update(mb=mb, mb_s=mb / r["seconds"], baseline_mb_s=mb / r["baseline_seconds"])
-            results.append(r)
-            print(
-                f"recombined {mb:7.1f} MB: {r['mb_s']:6.1f} MB/s, peak RSS {r['peak_mb']:6.0f} MB, "
-                f"{r['articles']} articles, {r['paragraphs']} paragraphs; "
-                f"toolkit/baseline(read+splitlines) throughput ratio {r['mb_s'] / r['baseline_mb_s']:.3f}",
-                flush=True,
-            )
-        if len(results) >= 2:
-            first, last = results[0], results[-1]
-            size_ratio = last["mb"] / first["mb"]
-            print(
-                f"scaling {first['mb']:.0f} -> {last['mb']:.0f} MB (x{size_ratio:.1f}): time x{last['seconds'] / first['seconds']:.2f}, "
-                f"peak memory x{last['peak_mb'] / first['peak_mb']:.2f}"
-            )
+            for jobs in args.jobs:
+                r = run(tmp / f"pages{size}", tmp / f"out{size}-{jobs}", jobs)
+                r.update(mb=mb, jobs=jobs, mb_s=mb / r["seconds"], baseline_mb_s=mb / r["baseline_seconds"])
+                results.append(r)
+                print(
+                    f"recombined {mb:7.1f} MB, n_jobs={jobs}: {r['mb_s']:6.1f} MB/s, peak RSS {r['peak_mb']:6.0f} MB, "
+                    f"{r['articles']} articles, {r['paragraphs']} paragraphs; "
+                    f"toolkit/baseline(read+splitlines) throughput ratio {r['mb_s'] / r['baseline_mb_s']:.3f}",
+                    flush=True,
+                )
+        for jobs in args.jobs:
+            mine = [r for r in results if r["jobs"] == jobs]
+            if len(mine) >= 2:
+                first, last = mine[0], mine[-1]
+                print(
+                    f"scaling n_jobs={jobs} {first['mb']:.0f} -> {last['mb']:.0f} MB (x{last['mb'] / first['mb']:.1f}): "
+                    f"time x{last['seconds'] / first['seconds']:.2f}, peak memory x{last['peak_mb'] / first['peak_mb']:.2f}"
+                )
         rng = random.Random(args.seed)
         unique = unique_blocks(blocks, rng, 2000)
         nbytes = make_pages(tmp / "unique", args.unique_mb, rng=rng, blocks=unique)
-        r = run(tmp / "unique", tmp / "out_unique")
+        r = run(tmp / "unique", tmp / "out_unique", max(args.jobs))
         mb = nbytes / 1e6
         print(
             f"unique bodies {mb:5.1f} MB: {mb / r['seconds']:6.2f} MB/s, peak RSS {r['peak_mb']:6.0f} MB; "

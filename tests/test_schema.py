@@ -10,7 +10,9 @@ from toolkit import schema
 from .conftest import ROOT
 
 
-@pytest.mark.parametrize(("name", "sch"), [("articles", schema.ARTICLES), ("paragraphs", schema.PARAGRAPHS)])
+@pytest.mark.parametrize(
+    ("name", "sch"), [("articles", schema.ARTICLES), ("paragraphs", schema.PARAGRAPHS), ("embeddings", schema.embeddings_schema(384))]
+)
 def test_every_column_has_docs_and_readme_entry(name, sch):
     docs = schema.COLUMN_DOCS[name]
     assert list(docs) == list(sch)

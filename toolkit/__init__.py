@@ -17,6 +17,9 @@ _LAZY = {
     "load_articles_table": ("toolkit.tabular", "load_articles_table"),
     "CorpusError": ("toolkit.errors", "CorpusError"),
     "embed": ("toolkit.embedding", "embed"),
+    "embed_with_report": ("toolkit.embedding", "embed_with_report"),
+    "embed_dir": ("toolkit.embedding", "embed_dir"),
+    "read_provenance": ("toolkit.embedding", "read_provenance"),
     "cluster_paragraphs": ("toolkit.clustering", "cluster_paragraphs"),
     "group_events": ("toolkit.events", "group_events"),
     "project": ("toolkit.projection", "project"),
@@ -31,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.analysis import analyze_dir
     from toolkit.clustering import cluster_paragraphs
     from toolkit.corpus import Corpus, load_corpus, write_corpus
-    from toolkit.embedding import embed
+    from toolkit.embedding import embed, embed_dir, embed_with_report, read_provenance
     from toolkit.errors import CorpusError
     from toolkit.events import group_events
     from toolkit.maps import interactive_map, static_map

@@ -50,6 +50,7 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text.translate(_QUOTE_MAP)).strip()
 
 
+@lru_cache(maxsize=65536)
 def title_key(text: str) -> str:
     """Comparison key for titles: normalised and case-folded."""
     return normalise(text).casefold()

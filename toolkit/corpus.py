@@ -22,7 +22,7 @@ import polars as pl
 
 from toolkit import schema
 from toolkit.articles import BuiltArticle, build_article, content_id
-from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DedupResult, DuplicateIndex
+from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, PageParser
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest, sha256_file
@@ -123,9 +123,9 @@ class _Builder:
         self.registry = registry
         self.built: list[BuiltArticle] = []
         self.index = DuplicateIndex()
-        self.meta: list[dict[str, Any]] = []
+        self.meta: list[pl.DataFrame] = []
         self.paragraph_kinds: Counter[str] = Counter()
-        self._seen_ids: Counter[str] = Counter()
+        self._seen_ids: Counter[int] = Counter()
         self.removed: Counter[str] = Counter()
         self.chrome_reasons: Counter[str] = Counter()
         self.files: list[dict[str, Any]] = []
@@ -240,13 +240,12 @@ def _process(task: _Task) -> _FileOutcome | CorpusError:
         return exc
 
 
-# Below this many files a worker pool costs more than it saves.
-_MIN_FILES_FOR_POOL = 32
-
-
 def _workers(n_jobs: int | None, n_files: int) -> int:
     if n_jobs is None:
-        n_jobs = 1 if n_files < _MIN_FILES_FOR_POOL else min(os.cpu_count() or 1, 4)
+        # Measured (benchmarks/bench_ingest.py): with 2 cores the pool's start-up
+        # and the serial duplicate resolution cancel its gain, so one process is
+        # the default; more workers pay off only for large corpora of unique text.
+        n_jobs = 1
     if n_jobs < 1:
         msg = f"got n_jobs={n_jobs}, expected a positive number of worker processes"
         raise ValueError(msg)
@@ -255,71 +254,103 @@ def _workers(n_jobs: int | None, n_files: int) -> int:
 
 # Columns settled only once every file is read (duplicates, fills, registry).
 RESOLVED = ("outlet", *FILLABLE[1:], "date_basis", "outlet_country", "outlet_type", "duplicate_of", "story_id", "filled_from_canonical")
+META_SCHEMA = pl.Schema({k: schema.ARTICLES[k] for k in ("article_id", "placement", *FILLABLE, "date_basis")})
 
 
 def _take_rows(builder: _Builder) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Article rows (before resolution) and paragraph rows built since the last call."""
     rows: list[dict[str, Any]] = []
-    paragraph_rows: list[dict[str, Any]] = []
+    # Paragraph columns are built as lists: much cheaper than a dict per row.
+    p_ids: list[str] = []
+    p_articles: list[str] = []
+    p_positions: list[int] = []
+    p_texts: list[str] = []
+    p_kinds: list[str] = []
     for built in builder.built:
         row = dict(built.row)
         # Content ids; an exact repeat of the same block gets "-2", "-3", ... in input order.
         base = content_id(row["outlet"], row["title"], row["body"])
-        builder._seen_ids[base] += 1
-        n = builder._seen_ids[base]
+        key = int(base, 16)  # an int key is a third of the memory of the hex string
+        builder._seen_ids[key] += 1
+        n = builder._seen_ids[key]
         row["article_id"] = article_id = base if n == 1 else f"{base}-{n}"
         row["n_paragraphs"] = len(built.pieces)
-        builder.index.add(article_id, row["outlet"], row["body"])
-        builder.meta.append({k: row[k] for k in ("article_id", "placement", *FILLABLE, "date_basis")})
+        builder.index.add(row["outlet"], row["body"])
         rows.append(row)
         for pos, piece in enumerate(built.pieces):
             builder.paragraph_kinds[piece.kind] += 1
-            paragraph_rows.append(
-                {
-                    "paragraph_id": f"{article_id}-{pos:03d}",
-                    "article_id": article_id,
-                    "position": pos,
-                    "text": piece.text,
-                    "kind": piece.kind,
-                    "n_words": len(piece.text.split()),
-                }
-            )
+            p_ids.append(f"{article_id}-{pos:03d}")
+            p_articles.append(article_id)
+            p_positions.append(pos)
+            p_texts.append(piece.text)
+            p_kinds.append(piece.kind)
     builder.built = []
     base_schema = pl.Schema({k: v for k, v in schema.ARTICLES.items() if k not in RESOLVED})
     articles = pl.DataFrame(rows, schema=base_schema) if rows else schema.empty(base_schema)
-    paragraphs = pl.DataFrame(paragraph_rows, schema=schema.PARAGRAPHS) if paragraph_rows else schema.empty(schema.PARAGRAPHS)
-    return articles, paragraphs
+    # What duplicate resolution needs, kept as a compact columnar frame.
+    builder.meta.append(pl.DataFrame(rows, schema=META_SCHEMA) if rows else schema.empty(META_SCHEMA))
+    paragraphs = pl.DataFrame(
+        {"paragraph_id": p_ids, "article_id": p_articles, "position": p_positions, "text": p_texts, "kind": p_kinds},
+        schema={k: v for k, v in schema.PARAGRAPHS.items() if k != "n_words"},
+    ).with_columns(pl.col("text").str.count_matches(r"\S+").cast(pl.Int32).alias("n_words"))
+    return articles, schema.conform(paragraphs, schema.PARAGRAPHS)
 
 
-def _resolve(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, DedupResult]:
+def _resolve(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, _Dedup]:
     """Duplicates, stories and filled metadata for every article, as a small frame."""
-    dedup = builder.index.resolve()
-    meta = builder.meta
-    by_id = {m["article_id"]: m for m in meta}
-    resolved: list[dict[str, Any]] = []
-    for m in meta:
-        row = dict(m)
-        row["duplicate_of"] = dedup.duplicate_of[m["article_id"]]
-        row["story_id"] = dedup.story_id[m["article_id"]]
-        row["filled_from_canonical"] = filled = []
-        # A copy takes what it lacks from its canonical; a block that names no
-        # outlet takes it from its story's canonical.
-        source_id = row["duplicate_of"] or (row["story_id"] if m["outlet"] is None else None)
-        source = by_id.get(source_id) if source_id else None
-        if source is not None and source is not m:
-            for col in FILLABLE:
-                if row[col] is None and source[col] is not None:
-                    row[col] = source[col]
-                    filled.append(col)
-            if "published" in filled:
-                row["date_basis"] = source["date_basis"]
-        outlet = registry.lookup(row["outlet"])
-        row["outlet_country"] = outlet.country if outlet else None
-        row["outlet_type"] = outlet.type if outlet else None
-        resolved.append(row)
-    frame_schema = pl.Schema({"article_id": pl.String, "placement": pl.String, **{k: schema.ARTICLES[k] for k in RESOLVED}})
-    frame = pl.DataFrame(resolved, schema=frame_schema) if resolved else schema.empty(frame_schema)
-    return frame, dedup
+    found = builder.index.resolve_positions(max_pairs=MAX_LISTED_PAIRS)
+    meta = pl.concat(builder.meta) if builder.meta else schema.empty(META_SCHEMA)
+    meta = meta.with_row_index("pos").with_columns(
+        pl.Series("dup_pos", found.duplicate_of, dtype=pl.Int64).replace(-1, None),
+        pl.Series("story_pos", found.story, dtype=pl.Int64),
+    )
+    pos = pl.col("pos").cast(pl.Int64)
+    # A copy takes what it lacks from its canonical; a block that names no
+    # outlet takes it from its story's canonical.
+    meta = meta.with_columns(
+        pl.when(pl.col("dup_pos").is_not_null())
+        .then(pl.col("dup_pos"))
+        .when(pl.col("outlet").is_null() & (pl.col("story_pos") != pos))
+        .then(pl.col("story_pos"))
+        .alias("source_pos")
+    )
+    ids = meta.select(pos.alias("_pos"), pl.col("article_id").alias("_id"))
+    source = meta.select(
+        pos.alias("source_pos"), *[pl.col(c).alias(f"src_{c}") for c in (*FILLABLE, "date_basis")]
+    )
+    joined = (
+        meta.join(source, on="source_pos", how="left", maintain_order="left")
+        .join(ids.rename({"_pos": "dup_pos", "_id": "duplicate_of"}), on="dup_pos", how="left", maintain_order="left")
+        .join(ids.rename({"_pos": "story_pos", "_id": "story_id"}), on="story_pos", how="left", maintain_order="left")
+    )
+    took = {c: pl.col(c).is_null() & pl.col(f"src_{c}").is_not_null() for c in FILLABLE}
+    joined = joined.with_columns(
+        pl.concat_list([pl.when(flag).then(pl.lit(c)) for c, flag in took.items()]).list.drop_nulls().alias("filled_from_canonical"),
+        pl.when(took["published"]).then(pl.col("src_date_basis")).otherwise(pl.col("date_basis")).alias("date_basis"),
+        *[pl.coalesce(c, f"src_{c}").alias(c) for c in FILLABLE],
+    )
+    outlets = joined["outlet"].drop_nulls().unique(maintain_order=True).to_list()
+    known = {name: registry.lookup(name) for name in outlets}
+    registry_frame = pl.DataFrame(
+        {
+            "outlet": outlets,
+            "outlet_country": [o.country if o else None for o in known.values()],
+            "outlet_type": [o.type if o else None for o in known.values()],
+        },
+        schema={"outlet": pl.String, "outlet_country": pl.String, "outlet_type": pl.String},
+    )
+    joined = joined.join(registry_frame, on="outlet", how="left", maintain_order="left")
+    frame = joined.select("article_id", "placement", *[pl.col(c).cast(schema.ARTICLES[c]) for c in RESOLVED])
+    article_ids = meta["article_id"]
+    pairs = [(article_ids[a], article_ids[b], c) for a, b, c in found.pairs]
+    return frame, _Dedup(pairs=pairs, n_pairs=found.n_pairs, n_exact=found.n_exact)
+
+
+@dataclass(frozen=True)
+class _Dedup:
+    pairs: list[tuple[str, str, float]]
+    n_pairs: int
+    n_exact: int
 
 
 def _finish_articles(base: pl.LazyFrame, resolved: pl.DataFrame) -> pl.LazyFrame:
@@ -328,7 +359,7 @@ def _finish_articles(base: pl.LazyFrame, resolved: pl.DataFrame) -> pl.LazyFrame
     return joined.select(list(schema.ARTICLES))
 
 
-def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup: DedupResult) -> dict[str, Any]:
+def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup: _Dedup) -> dict[str, Any]:
     pages = [f for f in builder.files if f["kind"] == "page"]
     totals = {fate: sum(f["lines"][fate] for f in pages) for fate in LINE_FATES}
     lines_total = sum(f["lines_total"] for f in pages)
@@ -364,10 +395,10 @@ def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup:
             "shingle_words": SHINGLE_WORDS,
             "num_perm": NUM_PERM,
             "containment_threshold": CONTAINMENT_THRESHOLD,
-            "pairs_total": len(dedup.pairs),
+            "pairs_total": dedup.n_pairs,
             "exact_pairs": dedup.n_exact,
             "pairs_listed": min(len(dedup.pairs), MAX_LISTED_PAIRS),
-            "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in dedup.pairs[:MAX_LISTED_PAIRS]],
+            "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in dedup.pairs],
         },
         "skipped_files": builder.skipped,
         "warnings": builder.warnings,
@@ -403,9 +434,8 @@ def load_corpus(
     outlets, chrome : path, optional
         Replacement outlet registry and chrome-rule CSVs.
     n_jobs : int, optional
-        Worker processes for parsing. Default: one per core (at most 4) when
-        there are at least 32 files, else 1. The result is the same for any
-        value.
+        Worker processes for parsing (default 1). The result is the same for
+        any value; see the README's performance table for when more help.
 
     Returns
     -------
@@ -443,7 +473,7 @@ def _ingest(
     chrome: PathLike | None = None,
     batch_files: int = 64,
     n_jobs: int | None = None,
-) -> tuple[_Builder, pl.DataFrame, DedupResult]:
+) -> tuple[_Builder, pl.DataFrame, _Dedup]:
     """Read every file, handing rows to ``emit`` every ``batch_files`` files.
 
     With more than one worker, files are parsed in worker processes; rows,
@@ -496,6 +526,30 @@ def _ingest(
     return builder, resolved, dedup
 
 
+class _ParquetAppender:
+    """Append frames to one Parquet file as row groups (pyarrow ``ParquetWriter``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: Any = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        import pyarrow.parquet as pq
+
+        table = frame.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, write_statistics=False)
+        if frame.height:
+            self._writer.write_table(table)
+
+    def __enter__(self) -> _ParquetAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
 def write_corpus(
     paths: PathLike | Sequence[PathLike],
     out: PathLike,
@@ -539,8 +593,17 @@ def write_corpus(
         builder, resolved, dedup = _ingest(paths, emit, batch_files=batch_files, **kwargs)
         article_files = [parts / f"articles-{k:06d}.parquet" for k in range(n_parts)]
         paragraph_files = [parts / f"paragraphs-{k:06d}.parquet" for k in range(n_parts)]
-        _finish_articles(pl.scan_parquet(article_files), resolved).sink_parquet(out / ".articles.parquet.tmp", statistics=False)
-        pl.scan_parquet(paragraph_files).sink_parquet(out / ".paragraphs.parquet.tmp", statistics=False)
+        # Parts are in input order, so part k needs only the next slice of the
+        # resolved columns: one part at a time keeps memory flat.
+        offset = 0
+        with _ParquetAppender(out / ".articles.parquet.tmp") as articles_out:
+            for part in article_files:
+                base = pl.read_parquet(part)
+                articles_out.write(_finish_articles(base.lazy(), resolved.slice(offset, base.height)).collect())
+                offset += base.height
+        with _ParquetAppender(out / ".paragraphs.parquet.tmp") as paragraphs_out:
+            for part in paragraph_files:
+                paragraphs_out.write(pl.read_parquet(part))
         for name in ("articles", "paragraphs"):
             (out / f".{name}.parquet.tmp").replace(out / f"{name}.parquet")
         report = _report(builder, resolved, n_paragraphs, dedup)

@@ -13,6 +13,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _UNIT = r"(?P<unit>second|sec|minute|min|hour|hr|day|week|month|year)s?"
@@ -42,6 +43,7 @@ class DateText:
     offset: tuple[int, str] | None = None
 
 
+@lru_cache(maxsize=65536)
 def parse_date_text(text: str) -> DateText | None:
     """Parse a whole line as a date, or return None if it is not one.
 

@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import re
 import zlib
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 SHINGLE_WORDS = 5
 CONTAINMENT_THRESHOLD = 0.6
@@ -110,37 +113,55 @@ def _candidate_pairs(sets: list[frozenset[int]]) -> set[tuple[int, int]]:
     return pairs
 
 
-class DuplicateIndex:
-    """Streaming duplicate detection: add articles one by one, then resolve.
+@dataclass(frozen=True)
+class PositionResult:
+    """Duplicate resolution by article position (input order).
 
-    Only the shingle set of each *distinct* body and a few fields per
-    article are kept, so the text itself can be streamed to disk.
+    ``duplicate_of[i]`` and ``story[i]`` are positions (-1: none); ``pairs``
+    holds ``(i, j, containment)``: near-duplicates first, then exact copies,
+    at most ``max_pairs`` of them; ``n_pairs`` and ``n_exact`` count all.
+    """
+
+    duplicate_of: np.ndarray
+    story: np.ndarray
+    pairs: list[tuple[int, int, float]]
+    n_pairs: int
+    n_exact: int
+
+
+class DuplicateIndex:
+    """Streaming duplicate detection: add articles in input order, then resolve.
+
+    Per article only an outlet code, the body length and the index of its
+    distinct body are kept (compact arrays, about 16 bytes), plus one
+    shingle set per *distinct* body, so the text itself can be streamed to
+    disk and memory grows with the variety of text, not its volume.
     """
 
     def __init__(self) -> None:
         self._distinct: list[frozenset[int]] = []
         self._body_key: dict[frozenset[int], int] = {}
-        # per article: id, outlet, body length, distinct-body index
-        self._ids: list[str] = []
-        self._outlets: list[str | None] = []
-        self._lengths: list[int] = []
-        self._member_of: list[int] = []
+        self._outlet_code: dict[str, int] = {}
+        self._outlets = array("i")
+        self._lengths = array("q")
+        self._member_of = array("i")
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._lengths)
 
-    def add(self, article_id: str, outlet: str | None, body: str) -> None:
-        """Register one article, in input order."""
+    def add(self, outlet: str | None, body: str) -> int:
+        """Register one article; return its position."""
         s = shingles(body)
         key = self._body_key.setdefault(s, len(self._distinct))
         if key == len(self._distinct):
             self._distinct.append(s)
-        self._ids.append(article_id)
-        self._outlets.append(outlet)
+        code = -1 if outlet is None else self._outlet_code.setdefault(outlet.casefold(), len(self._outlet_code))
+        self._outlets.append(code)
         self._lengths.append(len(body))
         self._member_of.append(key)
+        return len(self._lengths) - 1
 
-    def resolve(self) -> DedupResult:
+    def resolve_positions(self, *, max_pairs: int | None = None) -> PositionResult:
         """Group copies of the same story and pick canonical articles."""
         distinct, member_of = self._distinct, self._member_of
         uf = _UnionFind(len(distinct))
@@ -151,37 +172,42 @@ class DuplicateIndex:
                 uf.union(a, b)
                 scored[(a, b)] = score
 
-        groups: dict[int, list[int]] = {}
-        for idx, d in enumerate(member_of):
-            groups.setdefault(uf.find(d), []).append(idx)
-
-        def completeness(i: int) -> tuple[int, int]:
-            return (-self._lengths[i], i)
-
-        ids, outlets = self._ids, self._outlets
-        duplicate_of: dict[str, str | None] = {}
-        story_id: dict[str, str] = {}
-        for members in groups.values():
-            canonical = min(members, key=completeness)
-            canon_outlet = (outlets[canonical] or "").casefold()
-            best_by_outlet: dict[str, int] = {}
-            for i in sorted(members, key=completeness):
-                best_by_outlet.setdefault((outlets[i] or canon_outlet).casefold(), i)
-            for i in members:
-                best = best_by_outlet[(outlets[i] or canon_outlet).casefold()]
-                duplicate_of[ids[i]] = None if best == i else ids[best]
-                story_id[ids[i]] = ids[canonical]
+        n = len(member_of)
+        lengths, outlets = self._lengths, self._outlets
+        # Most complete first: longest body, then input order.
+        order = sorted(range(n), key=lambda i: (-lengths[i], i))
+        canonical_of_group: dict[int, int] = {}
+        best_by_outlet: dict[tuple[int, int], int] = {}
+        for i in order:
+            root = uf.find(member_of[i])
+            canonical_of_group.setdefault(root, i)
+        duplicate_of = np.full(n, -1, dtype=np.int64)
+        story = np.empty(n, dtype=np.int64)
+        for i in order:
+            root = uf.find(member_of[i])
+            canonical = canonical_of_group[root]
+            # A block that names no outlet belongs to its story's canonical outlet.
+            outlet = outlets[i] if outlets[i] >= 0 else outlets[canonical]
+            best = best_by_outlet.setdefault((root, outlet), i)
+            duplicate_of[i] = -1 if best == i else best
+            story[i] = canonical
 
         first_member: dict[int, int] = {}
-        pairs: list[tuple[str, str, float]] = []
+        exact: list[tuple[int, int, float]] = []
+        n_exact = 0
         for idx, d in enumerate(member_of):
             if d in first_member:  # an exact copy of an earlier body
-                pairs.append((ids[first_member[d]], ids[idx], 1.0))
-            first_member.setdefault(d, idx)
-        n_exact = len(pairs)
+                n_exact += 1
+                if max_pairs is None or len(exact) < max_pairs:
+                    exact.append((first_member[d], idx, 1.0))
+            else:
+                first_member[d] = idx
         # near-duplicates first: they are the judgement calls worth reading
-        pairs = [(ids[first_member[a]], ids[first_member[b]], round(score, 4)) for (a, b), score in sorted(scored.items())] + pairs
-        return DedupResult(duplicate_of=duplicate_of, story_id=story_id, pairs=pairs, n_exact=n_exact)
+        near = [(first_member[a], first_member[b], round(score, 4)) for (a, b), score in sorted(scored.items())]
+        pairs = near + exact
+        if max_pairs is not None:
+            pairs = pairs[:max_pairs]
+        return PositionResult(duplicate_of, story, pairs, n_pairs=len(near) + n_exact, n_exact=n_exact)
 
 
 def find_duplicates(items: list[DedupInput]) -> DedupResult:
@@ -196,7 +222,15 @@ def find_duplicates(items: list[DedupInput]) -> DedupResult:
     -------
     DedupResult
     """
+    items = sorted(items, key=lambda i: i.order)
     index = DuplicateIndex()
-    for item in sorted(items, key=lambda i: i.order):
-        index.add(item.article_id, item.outlet, item.body)
-    return index.resolve()
+    for item in items:
+        index.add(item.outlet, item.body)
+    found = index.resolve_positions()
+    ids = [i.article_id for i in items]
+    return DedupResult(
+        duplicate_of={ids[k]: (ids[d] if d >= 0 else None) for k, d in enumerate(found.duplicate_of)},
+        story_id={ids[k]: ids[c] for k, c in enumerate(found.story)},
+        pairs=[(ids[a], ids[b], c) for a, b, c in found.pairs],
+        n_exact=found.n_exact,
+    )

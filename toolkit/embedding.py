@@ -34,12 +34,13 @@ import polars as pl
 from toolkit import cache as _cache
 from toolkit import model as _model
 from toolkit.errors import EmbeddingError
+from toolkit.schema import embeddings_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
 
 PROVENANCE_KEY = "toolkit.embedding_provenance"
-FINGERPRINT_COLUMN = "model_fingerprint"
+FINGERPRINT_COLUMN = "model_fingerprint"  # as in toolkit.schema.embeddings_schema
 # Unique texts encoded per call to encode(): after each group the vectors
 # are written to the cache, so an interrupted run loses at most one group.
 _GROUP = 2048
@@ -286,9 +287,10 @@ class _Session:
         out = pl.DataFrame(
             {
                 "paragraph_id": frame["paragraph_id"],
-                "embedding": pl.Series(vectors[inverse], dtype=pl.Array(pl.Float32, dim)),
-                FINGERPRINT_COLUMN: pl.Series([self.info.short_fingerprint] * frame.height, dtype=pl.String),
-            }
+                "embedding": vectors[inverse],
+                FINGERPRINT_COLUMN: [self.info.short_fingerprint] * frame.height,
+            },
+            schema=embeddings_schema(dim),
         )
         report = EmbedReport(
             n_paragraphs=frame.height,

@@ -27,8 +27,11 @@ def _data_file(name: str) -> Path:
     return Path(str(resources.files("toolkit") / "data" / name))
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _key(name: str) -> str:
-    return re.sub(r"\s+", " ", name).strip().casefold()
+    return _SPACES.sub(" ", name).strip().casefold()
 
 
 class OutletRegistry:
@@ -127,6 +130,10 @@ class ChromeRules:
         """The chrome reason for a stripped, non-blank line, or None."""
         if len(line) > _MAX_CHROME_CHARS:
             return None  # chrome is short; body lines skip the normalisation
+        return self._reason(line)
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - one instance per rules file, kept for the process
+    def _reason(self, line: str) -> str | None:
         key = _key(line)
         if not key:
             return None

@@ -50,6 +50,11 @@ PARAGRAPHS: pl.Schema = pl.Schema(
     }
 )
 
+def embeddings_schema(dim: int) -> pl.Schema:
+    """Schema of an embeddings frame for vectors of ``dim`` dimensions."""
+    return pl.Schema({"paragraph_id": pl.String, "embedding": pl.Array(pl.Float32, dim), "model_fingerprint": pl.String})
+
+
 PLACEMENTS = ("lead", "listing", "related")
 DATE_BASES = ("absolute", "relative", "unknown")
 PARAGRAPH_KINDS = ("body", "subhead", "deck")
@@ -90,6 +95,11 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "text": "Cleaned paragraph text.",
         "kind": "body, subhead (an inline section heading) or deck (the standfirst).",
         "n_words": "Whitespace-separated word count of text.",
+    },
+    "embeddings": {
+        "paragraph_id": "The paragraph embedded.",
+        "embedding": "L2-normalised vector, Array[Float32, dim] (dim 384 for all-MiniLM-L6-v2); cosine similarity is the dot product.",
+        "model_fingerprint": "First 16 hex digits of the sha256 over the model's weight, config and vocabulary files; the full provenance is in the Parquet metadata.",
     },
 }
 
