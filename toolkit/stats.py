@@ -1,0 +1,98 @@
+"""Resampling and multiple-comparison tools shared by the framing measures.
+
+Everything here resamples or permutes **articles**, never paragraphs:
+paragraphs of one article are not independent, so treating them as the unit
+would make intervals too narrow and p-values too small. Every function takes
+an explicit seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+def article_index(article_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Map rows to articles: ``(unique_articles, row_to_article)`` in first-seen order."""
+    ids = np.asarray(article_ids, dtype=object)
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    # np.unique sorts; renumber by first appearance so results follow input order
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return ids[np.sort(first)], rank[inverse]
+
+
+def bootstrap_articles(
+    groups: Sequence[str],
+    articles: Sequence[str],
+    statistic: Callable[[np.ndarray], float],
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """Percentile bootstrap CI of ``statistic`` resampling articles within each group.
+
+    Parameters
+    ----------
+    groups : sequence of str
+        Group (e.g. outlet) of each row.
+    articles : sequence of str
+        Article of each row; rows of one article are drawn together.
+    statistic : callable
+        Receives the array of row indices of a (re)sample and returns a number.
+    n_boot, seed, level
+        Number of resamples, RNG seed, confidence level.
+
+    Returns
+    -------
+    (estimate, low, high)
+        ``low``/``high`` are NaN when every group has a single article (no
+        variability to resample).
+    """
+    rng = np.random.default_rng(seed)
+    groups = np.asarray(groups, dtype=object)
+    uniq, row_article = article_index(articles)
+    rows_of = [np.flatnonzero(row_article == a) for a in range(uniq.size)]
+    group_of_article = np.array([groups[r[0]] for r in rows_of], dtype=object)
+    strata = [np.flatnonzero(group_of_article == g) for g in dict.fromkeys(group_of_article)]
+    estimate = float(statistic(np.arange(groups.size)))
+    if all(s.size < 2 for s in strata):
+        return estimate, float("nan"), float("nan")
+    values = np.empty(n_boot)
+    for b in range(n_boot):
+        picked = np.concatenate([rng.choice(s, size=s.size, replace=True) for s in strata])
+        values[b] = statistic(np.concatenate([rows_of[a] for a in picked]))
+    alpha = (1 - level) / 2
+    low, high = np.nanquantile(values, [alpha, 1 - alpha])
+    return estimate, float(low), float(high)
+
+
+def permute_article_labels(labels: Sequence[str], articles: Sequence[str], *, rng: np.random.Generator) -> np.ndarray:
+    """Shuffle group labels across articles; all rows of an article keep one label."""
+    labels = np.asarray(labels, dtype=object)
+    uniq, row_article = article_index(articles)
+    first_row = np.array([np.flatnonzero(row_article == a)[0] for a in range(uniq.size)])
+    article_labels = labels[first_row]
+    return rng.permutation(article_labels)[row_article]
+
+
+def phipson_smyth(exceed: int, n_perm: int) -> float:
+    """Permutation p-value (b + 1) / (m + 1), never zero (Phipson & Smyth 2010)."""
+    return (exceed + 1) / (n_perm + 1)
+
+
+def bh_fdr(p_values: Sequence[float]) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values), in the input order."""
+    p = np.asarray(p_values, dtype=float)
+    n = p.size
+    if n == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * n / np.arange(1, n + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(q, 1.0)
+    return out
