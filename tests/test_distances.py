@@ -1,0 +1,101 @@
+"""Outlet centroid distances: article weighting by hand, permutation null on synthetic data, seeds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from toolkit.distances import outlet_distances
+from toolkit.distinctive import MeasureError
+
+
+def _frames(vectors, article_ids, outlets_of_article):
+    n = len(vectors)
+    pids = [f"{a}-{i:04d}" for i, a in enumerate(article_ids)]
+    dim = len(vectors[0])
+    embeddings = pl.DataFrame({"paragraph_id": pids, "embedding": [list(map(float, v)) for v in vectors]}).with_columns(
+        pl.col("embedding").cast(pl.Array(pl.Float32, dim))
+    )
+    paragraphs = pl.DataFrame({"paragraph_id": pids, "article_id": list(article_ids)})
+    articles = pl.DataFrame({"article_id": list(outlets_of_article), "outlet": list(outlets_of_article.values())})
+    assert paragraphs.height == n
+    return embeddings, paragraphs, articles
+
+
+def test_centroid_is_mean_of_article_vectors():
+    # outlet A: article a1 = three paragraphs (1, 0), article a2 = one paragraph (0, 1)
+    # -> article vectors (1, 0), (0, 1) -> centroid (0.5, 0.5); outlet B: (1, 0)
+    # cosine distance = 1 - 0.5 / sqrt(0.5) = 1 - 0.707107 = 0.292893
+    # (weighting paragraphs would give (0.75, 0.25) and 1 - 0.948683 = 0.051317)
+    frames = _frames([[1, 0], [1, 0], [1, 0], [0, 1], [1, 0]], ["a1", "a1", "a1", "a2", "b1"], {"a1": "A", "a2": "A", "b1": "B"})
+    out = outlet_distances(*frames, n_perm=0)
+    row = out.row(0, named=True)
+    assert (row["outlet_a"], row["outlet_b"], row["n_articles_a"], row["n_articles_b"]) == ("A", "B", 2, 1)
+    assert row["distance"] == pytest.approx(1 - 0.5 / math.sqrt(0.5), abs=1e-6)
+    assert row["perm_p"] is None and row["q"] is None
+    euclid = outlet_distances(*frames, metric="euclidean", n_perm=0)
+    assert euclid["distance"][0] == pytest.approx(math.sqrt(0.5), abs=1e-6)  # |(0.5, 0.5) - (1, 0)|
+    with pytest.raises(MeasureError, match="got metric='manhattan'"):
+        outlet_distances(*frames, metric="manhattan")
+
+
+def _synthetic(seed: int, *, shift: float = 0.0):
+    rng = np.random.default_rng(seed)
+    # A shared direction, as real sentence embeddings have, so centroids are not near zero.
+    common = np.full(16, 1.5)
+    vectors, art, outlet_of = [], [], {}
+    for o in range(5):
+        for a in range(8):
+            aid = f"o{o}a{a}"
+            outlet_of[aid] = f"outlet{o}"
+            topic = common + rng.normal(size=16)  # paragraphs of one article share a topic: not independent
+            for _ in range(3):
+                v = topic + 0.5 * rng.normal(size=16)
+                if o == 0:
+                    v[0] += shift
+                vectors.append(v)
+                art.append(aid)
+    return _frames(vectors, art, outlet_of)
+
+
+def test_no_group_effect_gives_no_signal_beyond_chance():
+    p_values = []
+    for seed in range(3):
+        out = outlet_distances(*_synthetic(seed), n_perm=199, seed=seed)
+        assert out.height == 10
+        assert ((out["distance"] >= out["baseline_low"]) | (out["distance"] <= out["baseline_high"])).all()
+        p_values.extend(out["perm_p"].to_list())
+        assert (out["q"] >= out["perm_p"]).all()
+    p = np.array(p_values)
+    # 30 p-values under the null: roughly uniform, mostly above 0.05
+    assert 0.3 < p.mean() < 0.7
+    assert (p < 0.05).mean() <= 0.15
+    assert (p > 0.5).mean() > 0.3
+
+
+def test_group_effect_is_found_and_output_is_deterministic():
+    frames = _synthetic(7, shift=3.0)
+    out = outlet_distances(*frames, n_perm=199, seed=1)
+    with_0 = out.filter(pl.col("outlet_a") == "outlet0")
+    assert (with_0["perm_p"] <= 0.02).all() and (with_0["q"] < 0.05).all()
+    assert (out.filter(pl.col("outlet_a") != "outlet0")["q"] > 0.05).all()
+    assert (with_0["distance"] > with_0["baseline_high"]).all()
+    assert out.equals(outlet_distances(*frames, n_perm=199, seed=1))
+    assert not out.equals(outlet_distances(*frames, n_perm=199, seed=2))  # the seed matters, and is explicit
+
+
+def test_seed_outlets():
+    from tests.conftest import seed_embedded
+    from toolkit.analysis import analysis_paragraphs
+
+    articles, paragraphs, embeddings = seed_embedded()
+    out = outlet_distances(embeddings, analysis_paragraphs(articles, paragraphs), articles, n_perm=199, seed=0)
+    assert out.height == 21  # 7 outlets
+    kh = out.filter((pl.col("outlet_a") == "Korea Herald") | (pl.col("outlet_b") == "Korea Herald"))
+    assert set(kh["n_articles_a"].to_list() + kh["n_articles_b"].to_list()) == {1, 12}
+    # six outlets with one article each: nothing is distinguishable from chance after FDR
+    assert (out["q"] > 0.05).all()
+    assert out["wire_policy"].unique().to_list() == ["merge"] and out["metric"].unique().to_list() == ["cosine"]

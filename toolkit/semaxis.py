@@ -1,0 +1,319 @@
+"""SemAxis: score paragraphs on interpretable semantic axes (An, Kwak & Ahn 2018).
+
+An axis is the difference of two pole centroids in embedding space,
+``v = mean(embed(positive)) - mean(embed(negative))`` (An et al. build it
+from pole *words*; here the poles are short sentences written for East
+Asian security news, because the paragraph encoder is a sentence model).
+A paragraph's score is ``cos(x, v)``: positive leans to the positive pole.
+
+Default axes live in ``toolkit/data/axes.toml`` (user-editable; pass your
+own file to :func:`load_axes`):
+
+* ``cooperation_confrontation``: cooperation (+) vs confrontation (-);
+* ``deterrence_diplomacy``: deterrence/military (+) vs diplomacy/dialogue (-).
+
+Scores are relative, not absolute: compare outlets on one axis, against
+the random-label band from :func:`axis_by_outlet`, rather than reading a
+score of 0.1 as "cooperative".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from toolkit.distinctive import MeasureError
+
+#: The default axes file.
+AXES_PATH = Path(__file__).with_name("data") / "axes.toml"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A semantic axis: ``vector`` points from the negative to the positive pole."""
+
+    name: str
+    vector: np.ndarray = field(repr=False)
+    positive_label: str = "positive"
+    negative_label: str = "negative"
+    n_positive: int = 0
+    n_negative: int = 0
+
+
+def _matrix(vectors: Any, what: str) -> np.ndarray:
+    arr = np.asarray(vectors, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        msg = f"got {what} of shape {arr.shape}, expected a non-empty (n, dim) array"
+        raise MeasureError(msg)
+    return arr
+
+
+def axis_from_vectors(
+    positive: Any,
+    negative: Any,
+    *,
+    name: str,
+    positive_label: str = "positive",
+    negative_label: str = "negative",
+) -> Axis:
+    """Build an axis from pole vectors: ``mean(positive) - mean(negative)``.
+
+    Parameters
+    ----------
+    positive, negative : array-like, shape (n, dim)
+        Embedded pole sentences (or words).
+    name : str
+        Axis name used in outputs.
+    positive_label, negative_label : str
+        What the poles mean.
+
+    Returns
+    -------
+    Axis
+    """
+    pos, neg = _matrix(positive, "positive"), _matrix(negative, "negative")
+    if pos.shape[1] != neg.shape[1]:
+        msg = f"got pole dimensions {pos.shape[1]} and {neg.shape[1]}, expected equal"
+        raise MeasureError(msg)
+    vector = pos.mean(axis=0) - neg.mean(axis=0)
+    if not np.linalg.norm(vector) > 0:
+        msg = f"got identical pole centroids for axis {name!r}, expected two distinct poles"
+        raise MeasureError(msg)
+    return Axis(name, vector, positive_label, negative_label, pos.shape[0], neg.shape[0])
+
+
+def _embed_sentences(sentences: Sequence[str], *, model: str | None) -> np.ndarray:
+    from toolkit.embedding import embed
+
+    frame = pl.DataFrame({"paragraph_id": [f"pole-{i:03d}" for i in range(len(sentences))], "text": list(sentences)})
+    out = embed(frame, model=model, progress=False)
+    return np.asarray(out["embedding"].to_numpy(), dtype=float)
+
+
+def semantic_axis(
+    positive_sentences: Sequence[str],
+    negative_sentences: Sequence[str],
+    *,
+    name: str,
+    model: str | None = None,
+    positive_label: str = "positive",
+    negative_label: str = "negative",
+) -> Axis:
+    """Embed pole sentences with the paragraph model and build an axis.
+
+    Parameters
+    ----------
+    positive_sentences, negative_sentences : sequence of str
+        Sentences typical of each pole; 6-10 each, varied in wording.
+    name : str
+        Axis name.
+    model : str, optional
+        Embedding model; must be the model that embedded the paragraphs
+        (None: the toolkit default, as in :func:`toolkit.embed`).
+    positive_label, negative_label : str
+        What the poles mean.
+
+    Returns
+    -------
+    Axis
+    """
+    for pole, sentences in (("positive", positive_sentences), ("negative", negative_sentences)):
+        if isinstance(sentences, str) or not sentences or not all(isinstance(s, str) and s.strip() for s in sentences):
+            msg = f"got {pole} sentences {sentences!r}, expected a non-empty list of non-empty strings"
+            raise MeasureError(msg)
+    vectors = _embed_sentences(list(positive_sentences) + list(negative_sentences), model=model)
+    n_pos = len(positive_sentences)
+    return axis_from_vectors(vectors[:n_pos], vectors[n_pos:], name=name, positive_label=positive_label, negative_label=negative_label)
+
+
+def load_axes(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """Read pole sentences from a TOML file (default ``toolkit/data/axes.toml``).
+
+    Returns
+    -------
+    dict
+        Axis name -> ``{"positive": [...], "negative": [...],
+        "positive_label": str, "negative_label": str, ...}``.
+    """
+    import tomllib
+
+    path = Path(path) if path is not None else AXES_PATH
+    with path.open("rb") as fh:
+        spec = tomllib.load(fh)
+    for name, table in spec.items():
+        if not isinstance(table, dict) or not table.get("positive") or not table.get("negative"):
+            msg = f"{path}: got axis {name!r} without both 'positive' and 'negative' sentence lists, expected both"
+            raise MeasureError(msg)
+    return spec
+
+
+def default_axes(*, model: str | None = None, path: str | Path | None = None) -> list[Axis]:
+    """Build every axis of the axes file (default: the two East Asian security axes)."""
+    axes = []
+    for name, table in load_axes(path).items():
+        axes.append(semantic_axis(table["positive"], table["negative"], name=name, model=model,
+                                  positive_label=table.get("positive_label", "positive"),
+                                  negative_label=table.get("negative_label", "negative")))
+    return axes
+
+
+def project_axis(axis: Axis | Sequence[Axis], embeddings: pl.DataFrame) -> pl.DataFrame:
+    """Score every paragraph on one or more axes (cosine with the axis vector).
+
+    Parameters
+    ----------
+    axis : Axis or sequence of Axis
+    embeddings : pl.DataFrame
+        ``paragraph_id`` and ``embedding``.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``paragraph_id``, ``axis`` (name), ``score`` (Float64 in [-1, 1]);
+        axes stacked in the order given, paragraphs in input order.
+    """
+    axes = [axis] if isinstance(axis, Axis) else list(axis)
+    for column in ("paragraph_id", "embedding"):
+        if column not in embeddings.columns:
+            msg = f"embeddings frame has columns {embeddings.columns}, expected a {column!r} column"
+            raise MeasureError(msg)
+    x = np.asarray(embeddings["embedding"].to_numpy(), dtype=float)
+    if x.ndim != 2:
+        x = np.vstack([np.asarray(v, dtype=float) for v in embeddings["embedding"].to_list()]) if embeddings.height else np.zeros((0, 1))
+    norms = np.linalg.norm(x, axis=1)
+    norms[norms == 0] = 1.0
+    frames = []
+    for ax in axes:
+        if ax.vector.shape[0] != x.shape[1] and embeddings.height:
+            msg = f"got axis {ax.name!r} of dimension {ax.vector.shape[0]}, expected the embeddings' {x.shape[1]} (same model?)"
+            raise MeasureError(msg)
+        score = (x @ ax.vector) / norms / np.linalg.norm(ax.vector)
+        frames.append(pl.DataFrame({"paragraph_id": embeddings["paragraph_id"], "axis": [ax.name] * embeddings.height, "score": score},
+                                   schema={"paragraph_id": pl.String, "axis": pl.String, "score": pl.Float64}))
+    return pl.concat(frames) if frames else pl.DataFrame(schema={"paragraph_id": pl.String, "axis": pl.String, "score": pl.Float64})
+
+
+def _article_weighted_mean(scores: np.ndarray, row_article: np.ndarray, article_len: np.ndarray, idx: np.ndarray) -> float:
+    """Mean of article means over the rows ``idx`` (an article drawn twice counts twice)."""
+    art = row_article[idx]
+    sums = np.bincount(art, weights=scores[idx], minlength=article_len.size)
+    draws = np.bincount(art, minlength=article_len.size) / article_len  # times each article was drawn
+    return float((sums / article_len).sum() / draws.sum())
+
+
+def axis_by_outlet(
+    scores: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    articles: pl.DataFrame,
+    *,
+    by: str = "outlet",
+    n_boot: int = 2000,
+    n_perm: int = 999,
+    seed: int = 0,
+    level: float = 0.95,
+    wire_policy: str = "merge",
+) -> pl.DataFrame:
+    """Mean axis score per outlet, with an article bootstrap CI and a random-label band.
+
+    The outlet mean is the mean of its **article** means (each article the
+    mean of its paragraphs), so one long article does not speak for the
+    outlet. The CI resamples articles within the outlet
+    (:func:`toolkit.stats.bootstrap_articles`); it is NaN for an outlet with
+    one article. The baseline band is what an outlet of the same size gets
+    when outlet labels are shuffled across all articles
+    (:func:`toolkit.stats.permute_article_labels`): an outlet mean inside
+    its band is no different from a random set of articles. ``perm_p`` is
+    two-sided (distance from the grand mean of article means), Phipson-Smyth,
+    and ``q`` is BH-FDR across outlets within each axis.
+
+    Parameters
+    ----------
+    scores : pl.DataFrame
+        From :func:`project_axis` (``paragraph_id``, ``axis``, ``score``).
+    paragraphs : pl.DataFrame
+        ``paragraph_id``, ``article_id``: the paragraphs to use (scores of
+        other paragraphs are ignored).
+    articles : pl.DataFrame
+        ``article_id`` and ``by``; pass articles after the wire policy.
+    by : str, default "outlet"
+        Group column ("outlet", "outlet_country").
+    n_boot, n_perm, seed, level
+        Bootstrap resamples, label permutations, RNG seed, confidence level.
+    wire_policy : str
+        Recorded in the output.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``axis``, the ``by`` column (``outlet`` by default), ``n_articles``,
+        ``n_paragraphs``, ``mean``, ``ci_low``, ``ci_high``,
+        ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``perm_p``,
+        ``q``, ``wire_policy``; sorted by axis (input order) then outlet.
+    """
+    from toolkit.stats import article_index, bh_fdr, bootstrap_articles, permute_article_labels, phipson_smyth
+
+    for name, frame, needed in (("scores", scores, ("paragraph_id", "axis", "score")),
+                                ("paragraphs", paragraphs, ("paragraph_id", "article_id")),
+                                ("articles", articles, ("article_id", by))):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            msg = f"{name} frame has columns {frame.columns}, got no {missing}, expected them"
+            raise MeasureError(msg)
+    rng = np.random.default_rng(seed)
+    alpha = (1 - level) / 2
+    rows_out = []
+    axis_names = list(dict.fromkeys(scores["axis"].to_list()))
+    base = (
+        paragraphs.select("paragraph_id", "article_id")
+        .join(articles.select("article_id", pl.col(by).cast(pl.String).alias("_group")).unique("article_id", keep="first"), on="article_id", how="inner", maintain_order="left")
+        .filter(pl.col("_group").is_not_null())
+    )
+    for axis_name in axis_names:
+        data = base.join(scores.filter(pl.col("axis") == axis_name).select("paragraph_id", "score"), on="paragraph_id", how="inner", maintain_order="left")
+        if data.height == 0:
+            msg = f"got no scored paragraph for axis {axis_name!r}, expected scores for these paragraphs"
+            raise MeasureError(msg)
+        values = data["score"].to_numpy()
+        art_ids, row_article = article_index(data["article_id"].to_list())
+        article_len = np.bincount(row_article).astype(float)
+        article_mean = np.bincount(row_article, weights=values) / article_len
+        first_row = np.unique(row_article, return_index=True)[1]
+        article_group = np.asarray(data["_group"].to_numpy()[first_row], dtype=object)
+        group_names = sorted(dict.fromkeys(article_group))
+        grand = float(article_mean.mean())
+
+        # Permuted labels at article level: one article, one label.
+        perm_means = np.empty((n_perm, len(group_names)))
+        for b in range(n_perm):
+            shuffled = permute_article_labels(article_group, art_ids, rng=rng)
+            for g, name in enumerate(group_names):
+                perm_means[b, g] = article_mean[shuffled == name].mean()
+
+        group_of_row = data["_group"].to_numpy()
+        axis_rows = []
+        for g, name in enumerate(group_names):
+            idx = np.flatnonzero(group_of_row == name)
+            sub_articles = data["article_id"].to_numpy()[idx]
+            _, sub_row_article = article_index(sub_articles)
+            sub_len = np.bincount(sub_row_article).astype(float)
+            sub_values = values[idx]
+            est, low, high = bootstrap_articles(
+                [name] * idx.size, sub_articles,
+                lambda rows, v=sub_values, r=sub_row_article, n=sub_len: _article_weighted_mean(v, r, n, rows),
+                n_boot=n_boot, seed=seed, level=level,
+            )
+            exceed = int((np.abs(perm_means[:, g] - grand) >= abs(est - grand) - 1e-12).sum())
+            band_low, band_high = np.quantile(perm_means[:, g], [alpha, 1 - alpha])
+            axis_rows.append([axis_name, name, int(sub_len.size), int(idx.size), est, low, high,
+                              float(perm_means[:, g].mean()), float(band_low), float(band_high), phipson_smyth(exceed, n_perm)])
+        q = bh_fdr([r[-1] for r in axis_rows])
+        rows_out.extend(r + [float(qi), wire_policy] for r, qi in zip(axis_rows, q, strict=True))
+    schema = {"axis": pl.String, by: pl.String, "n_articles": pl.Int64, "n_paragraphs": pl.Int64, "mean": pl.Float64,
+              "ci_low": pl.Float64, "ci_high": pl.Float64, "baseline_mean": pl.Float64, "baseline_low": pl.Float64,
+              "baseline_high": pl.Float64, "perm_p": pl.Float64, "q": pl.Float64, "wire_policy": pl.String}
+    return pl.DataFrame(rows_out, schema=schema, orient="row")
