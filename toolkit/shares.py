@@ -1,0 +1,317 @@
+"""Outlet x category shares (frames, clusters) with honest uncertainty.
+
+For every outlet (or country) and category, :func:`outlet_shares` reports the
+paragraph share of the category within the outlet together with
+
+* a percentile **bootstrap CI that resamples articles** within the outlet
+  (the scheme of :func:`toolkit.stats.bootstrap_articles`, same seed, same
+  draws; paragraphs of one article are not independent);
+* a **random-label baseline**: outlet labels permuted across articles (as
+  :func:`toolkit.stats.permute_article_labels`), the same shares computed,
+  summarised by mean and percentile band;
+* a two-sided **permutation p-value** (Phipson-Smyth): how often a permuted
+  share is at least as far from the pooled share as the observed one, and
+  its **BH-FDR q-value** across all outlet x category tests of the table;
+* **leave-one-article-out** min and max, so a share that rests on one
+  article is visible;
+* the wire and canonical policies, as columns.
+
+The share is a ratio of sums over articles, so resampling or relabelling
+articles only reweights per-article counts; everything is computed on an
+articles x categories count matrix, which keeps 2000 resamples and 999
+permutations cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from toolkit.frames import FramingError
+from toolkit.stats import article_index, bh_fdr, phipson_smyth
+
+BY = {"outlet": "outlet", "country": "outlet_country", "outlet_country": "outlet_country"}
+SMALL_OUTLET = 5  # articles; loao is most informative at or below this
+_CHUNK = 256  # bootstrap resamples per vectorised block (bounds memory)
+
+
+def _assignment_rows(assignments: pl.DataFrame, category: str) -> pl.DataFrame:
+    missing = [c for c in ("paragraph_id", category) if c not in assignments.columns]
+    if missing:
+        msg = f"got assignments columns {assignments.columns}, expected paragraph_id and {category!r} (missing {missing})"
+        raise FramingError(msg)
+    rows = assignments
+    # the long output of score_frames has one row per frame: count the primary one
+    if "is_primary" in rows.columns and rows["paragraph_id"].is_duplicated().any():
+        rows = rows.filter(pl.col("is_primary"))
+    dupes = rows.height - rows["paragraph_id"].n_unique()
+    if dupes:
+        msg = f"got {dupes} paragraph(s) with more than one {category!r}, expected one row per paragraph (filter is_primary)"
+        raise FramingError(msg)
+    return rows.select(pl.col("paragraph_id").cast(pl.String), pl.col(category).cast(pl.String).fill_null("(none)").alias("category"))
+
+
+def _count_matrix(rows: pl.DataFrame, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[str], np.ndarray]:
+    """Per-article category counts: (counts[A, C], n_par[A], group_of_article[A], groups, categories, article_ids)."""
+    ids, row_article = article_index(rows["article_id"].to_list())
+    categories = sorted(rows["category"].unique().to_list())
+    groups = sorted(rows[group].unique().to_list())
+    cat_idx = np.searchsorted(np.asarray(categories, dtype=object), np.asarray(rows["category"].to_list(), dtype=object))
+    counts = np.zeros((ids.size, len(categories)))
+    np.add.at(counts, (row_article, cat_idx), 1.0)
+    group_rows = np.searchsorted(np.asarray(groups, dtype=object), np.asarray(rows[group].to_list(), dtype=object))
+    group_of_article = np.empty(ids.size, dtype=np.int64)
+    group_of_article[row_article] = group_rows
+    return counts, counts.sum(axis=1), group_of_article, groups, categories, ids
+
+
+def _group_sums(labels: np.ndarray, counts: np.ndarray, n_par: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    onehot = np.zeros((n_groups, labels.size))
+    onehot[labels, np.arange(labels.size)] = 1.0
+    return onehot @ counts, onehot @ n_par
+
+
+def _bootstrap(counts: np.ndarray, n_par: np.ndarray, *, n_boot: int, seed: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile CI of each category share, resampling the rows (articles) of one group.
+
+    Draws exactly what ``stats.bootstrap_articles`` draws for a single group
+    with the same seed (``rng.choice(n, n)`` per resample is
+    ``rng.integers(0, n, n)``), so the two agree to the last digit.
+    """
+    n_art, n_cat = counts.shape
+    if n_art < 2:
+        return np.full(n_cat, np.nan), np.full(n_cat, np.nan)
+    rng = np.random.default_rng(seed)
+    values = np.empty((n_boot, n_cat))
+    for start in range(0, n_boot, _CHUNK):
+        stop = min(n_boot, start + _CHUNK)
+        picked = rng.integers(0, n_art, size=(stop - start, n_art))
+        values[start:stop] = counts[picked].sum(axis=1) / n_par[picked].sum(axis=1)[:, None]
+    alpha = (1 - level) / 2
+    low, high = np.nanquantile(values, [alpha, 1 - alpha], axis=0)
+    return low, high
+
+
+def outlet_shares(
+    assignments: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    articles: pl.DataFrame,
+    *,
+    by: str = "outlet",
+    category: str = "frame",
+    n_boot: int = 2000,
+    n_perm: int = 999,
+    seed: int = 0,
+    level: float = 0.95,
+    canonical_only: bool = True,
+    wire: str = "merge",
+) -> pl.DataFrame:
+    """Share of each category within each outlet, with CIs, baseline, p and q.
+
+    Parameters
+    ----------
+    assignments : pl.DataFrame
+        ``paragraph_id`` and the ``category`` column: one row per paragraph
+        (e.g. clusters), or the long output of
+        :func:`toolkit.frames.score_frames`, of which the ``is_primary`` rows
+        are used. Only these paragraphs are counted; choose them upstream
+        (e.g. :func:`toolkit.analysis.analysis_paragraphs`).
+    paragraphs : pl.DataFrame
+        ``paragraph_id`` and ``article_id``.
+    articles : pl.DataFrame
+        The articles frame (``outlet``, ``outlet_country``, ``story_id``,
+        ``duplicate_of``).
+    by : {"outlet", "country"}
+        Group articles by outlet or by the outlet's country (null: "unknown").
+    category : str
+        Column of ``assignments`` holding the category ("frame",
+        "cluster_label", "cluster", ...).
+    n_boot, n_perm, seed, level
+        Bootstrap resamples, label permutations (0 skips the test: p, q and
+        baseline are null), RNG seed, confidence level of CI and baseline band.
+    canonical_only : bool, default True
+        Leave out same-outlet copies (see :func:`toolkit.wire.apply_wire_policy`).
+    wire : {"merge", "keep", "drop"}
+        Policy for syndicated copies (see :mod:`toolkit.wire`).
+
+    Returns
+    -------
+    pl.DataFrame
+        One row per group and category (every combination, zero shares
+        included), sorted by group then category: the group column
+        (``outlet`` or ``outlet_country``), ``category``, ``n_articles``,
+        ``n_paragraphs`` (of the group), ``n_in_category``, ``share``,
+        ``ci_low``, ``ci_high`` (NaN for a one-article group),
+        ``pooled_share`` (all groups together), ``baseline_mean``,
+        ``baseline_low``, ``baseline_high``, ``p_value``, ``q_value``,
+        ``loao_min``, ``loao_max`` (null for a one-article group),
+        ``small_group`` (at most 5 articles), ``category_column``,
+        ``wire_policy``, ``canonical_policy``, ``n_boot``, ``n_perm``,
+        ``seed``.
+    """
+    from toolkit.wire import apply_wire_policy
+
+    if by not in BY:
+        msg = f"got by={by!r}, expected one of {sorted(BY)}"
+        raise FramingError(msg)
+    if n_boot < 1 or n_perm < 0 or not 0 < level < 1:
+        msg = f"got n_boot={n_boot}, n_perm={n_perm}, level={level}, expected n_boot >= 1, n_perm >= 0 and 0 < level < 1"
+        raise FramingError(msg)
+    group = BY[by]
+    rows = _assignment_rows(assignments, category)
+    kept = apply_wire_policy(articles, policy=wire, canonical_only=canonical_only)
+    rows = (
+        rows.join(paragraphs.select(pl.col("paragraph_id").cast(pl.String), "article_id"), on="paragraph_id", how="inner", maintain_order="left")
+        .join(kept.select("article_id", pl.col(group).fill_null("unknown")), on="article_id", how="inner", maintain_order="left")
+    )
+    if rows.height == 0:
+        msg = "got no assigned paragraph in a kept article, expected paragraph_ids matching paragraphs of the articles frame"
+        raise FramingError(msg)
+
+    counts, n_par, labels, groups, categories, _ = _count_matrix(rows, group)
+    n_groups, n_cat = len(groups), len(categories)
+    num, den = _group_sums(labels, counts, n_par, n_groups)
+    share = num / den[:, None]
+    pooled = counts.sum(axis=0) / n_par.sum()
+    n_articles = np.bincount(labels, minlength=n_groups)
+
+    ci_low = np.full((n_groups, n_cat), np.nan)
+    ci_high = np.full((n_groups, n_cat), np.nan)
+    loao_min = np.full((n_groups, n_cat), np.nan)
+    loao_max = np.full((n_groups, n_cat), np.nan)
+    for g in range(n_groups):
+        members = np.flatnonzero(labels == g)
+        ci_low[g], ci_high[g] = _bootstrap(counts[members], n_par[members], n_boot=n_boot, seed=seed, level=level)
+        if members.size >= 2:
+            left_out = (num[g] - counts[members]) / (den[g] - n_par[members])[:, None]
+            loao_min[g], loao_max[g] = left_out.min(axis=0), left_out.max(axis=0)
+
+    alpha = (1 - level) / 2
+    if n_perm:
+        # same draws as stats.permute_article_labels with one row per article
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        perm_share = np.empty((n_perm, n_groups, n_cat))
+        for m in range(n_perm):
+            pnum, pden = _group_sums(rng.permutation(labels), counts, n_par, n_groups)
+            perm_share[m] = pnum / pden[:, None]
+        observed_gap = np.abs(share - pooled)
+        # tolerance: a permuted share equal to the observed one counts as "as extreme"
+        exceed = (np.abs(perm_share - pooled) >= observed_gap - 1e-12).sum(axis=0)
+        p_value = phipson_smyth(exceed, n_perm)
+        q_value = bh_fdr(p_value.ravel()).reshape(p_value.shape)
+        base_mean = perm_share.mean(axis=0)
+        base_low, base_high = np.quantile(perm_share, [alpha, 1 - alpha], axis=0)
+    else:
+        p_value = q_value = base_mean = base_low = base_high = np.full((n_groups, n_cat), np.nan)
+
+    def flat(values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype=float).ravel()
+
+    out = pl.DataFrame(
+        {
+            group: np.repeat(np.asarray(groups, dtype=object), n_cat),
+            "category": np.tile(np.asarray(categories, dtype=object), n_groups),
+            "n_articles": np.repeat(n_articles, n_cat).astype(np.int32),
+            "n_paragraphs": np.repeat(den, n_cat).astype(np.int32),
+            "n_in_category": flat(num).astype(np.int32),
+            "share": flat(share),
+            "ci_low": flat(ci_low),
+            "ci_high": flat(ci_high),
+            "pooled_share": np.tile(pooled, n_groups),
+            "baseline_mean": flat(base_mean),
+            "baseline_low": flat(base_low),
+            "baseline_high": flat(base_high),
+            "p_value": flat(p_value),
+            "q_value": flat(q_value),
+            "loao_min": flat(loao_min),
+            "loao_max": flat(loao_max),
+        },
+        schema_overrides={group: pl.String, "category": pl.String},
+    )
+    nullable = ["loao_min", "loao_max"] + ([] if n_perm else ["p_value", "q_value", "baseline_mean", "baseline_low", "baseline_high"])
+    return out.with_columns(
+        [pl.col(c).fill_nan(None) for c in nullable]
+        + [
+            (pl.col("n_articles") <= SMALL_OUTLET).alias("small_group"),
+            pl.lit(category).alias("category_column"),
+            pl.lit(wire).alias("wire_policy"),
+            pl.lit("canonical_only" if canonical_only else "all_copies").alias("canonical_policy"),
+            pl.lit(n_boot, dtype=pl.Int32).alias("n_boot"),
+            pl.lit(n_perm, dtype=pl.Int32).alias("n_perm"),
+            pl.lit(seed, dtype=pl.Int64).alias("seed"),
+        ]
+    )
+
+
+def naive_shares(assignments: pl.DataFrame, paragraphs: pl.DataFrame, articles: pl.DataFrame, *, category: str = "frame") -> pl.DataFrame:
+    """Paragraph-level outlet x category shares with no uncertainty (the benchmark baseline)."""
+    rows = _assignment_rows(assignments, category)
+    return (
+        rows.join(paragraphs.select("paragraph_id", "article_id"), on="paragraph_id")
+        .join(articles.select("article_id", "outlet"), on="article_id")
+        .group_by("outlet", "category")
+        .len()
+        .with_columns((pl.col("len") / pl.col("len").sum().over("outlet")).alias("share"))
+        .sort("outlet", "category")
+    )
+
+
+def framing_tables(
+    articles: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    embeddings: pl.DataFrame,
+    *,
+    clusters: pl.DataFrame | None = None,
+    model: str | os.PathLike[str] | None = None,
+    typology: str = "policy_frames",
+    calibration: str = "softmax",
+    wire: str = "merge",
+    n_boot: int = 2000,
+    n_perm: int = 999,
+    seed: int = 0,
+    cache: bool | str | os.PathLike[str] | None = True,
+) -> dict[str, Any]:
+    """Everything the analyze step writes about frames, as frames to write.
+
+    Scores the analysed paragraphs (bodies and decks of canonical articles)
+    and the headlines, then computes outlet x frame shares from each
+    paragraph's primary frame and, when ``clusters`` is given, outlet x
+    cluster shares.
+
+    Returns
+    -------
+    dict
+        ``"frames"`` (paragraph x frame, headlines included),
+        ``"article_frames"``, ``"outlet_frames"``, ``"outlet_clusters"`` (or
+        None) and ``"report"`` (a JSON-ready summary).
+    """
+    from toolkit.analysis import analysis_paragraphs
+    from toolkit.embedding import embed
+    from toolkit.frames import article_frames, score_frames, title_paragraphs
+
+    chosen = analysis_paragraphs(articles, paragraphs)
+    titles = title_paragraphs(articles.filter(pl.col("duplicate_of").is_null()))
+    title_emb = embed(titles, model=model, cache=cache, progress=False)
+    scored = pl.concat([chosen.select("paragraph_id", "article_id", "position"), titles.select("paragraph_id", "article_id", "position")])
+    frames = score_frames(scored, pl.concat([embeddings, title_emb]), typology=typology, model=model, calibration=calibration, cache=cache)
+    body_frames = frames.join(chosen.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
+    per_article = article_frames(frames, chosen, articles)
+    options = {"n_boot": n_boot, "n_perm": n_perm, "seed": seed, "wire": wire}
+    outlet_frames = outlet_shares(body_frames, chosen, articles, category="frame", **options)
+    outlet_clusters = None
+    if clusters is not None:
+        outlet_clusters = outlet_shares(clusters, chosen, articles, category="cluster_label", **options)
+    primary = body_frames.filter("is_primary")
+    report = {
+        "typology": typology,
+        "calibration": calibration,
+        "paragraphs_scored": chosen.height,
+        "headlines_scored": titles.height,
+        "ambiguous_paragraphs": int(primary["ambiguous"].sum()),
+        "wire_policy": wire,
+        "significant_outlet_frames_q05": outlet_frames.filter(pl.col("q_value") < 0.05).select("outlet", "category", "share", "pooled_share", "q_value").to_dicts(),
+    }
+    return {"frames": frames, "article_frames": per_article, "outlet_frames": outlet_frames, "outlet_clusters": outlet_clusters, "report": report}
