@@ -140,10 +140,12 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 def _defaults(n: int, n_neighbors: int | None, min_cluster_size: int | None, min_samples: int | None, n_components: int) -> dict[str, int]:
     """Parameters capped to what ``n`` points allow."""
-    # BERTopic uses 15 neighbours; a neighbour graph cannot have more than n - 1.
-    nn = 15 if n_neighbors is None else n_neighbors
-    # About sqrt(n)/2: 5 on the seeds (112), 16 at 1k, 50 at 10k, capped at 100.
-    mcs = max(5, min(100, round(0.5 * math.sqrt(n)))) if min_cluster_size is None else min_cluster_size
+    # 30 neighbours (BERTopic uses 15): on the 101 seed paragraphs 15 gave
+    # seed-to-seed ARI 0.46 and 3-7 clusters, 30 gave ARI 0.85 and 3-4
+    # clusters over 10 seeds. A neighbour graph cannot have more than n - 1.
+    nn = 30 if n_neighbors is None else n_neighbors
+    # About 0.8 sqrt(n): 8 on the seeds (101), 25 at 1k, 80 at 10k, capped at 100.
+    mcs = max(5, min(100, round(0.8 * math.sqrt(n)))) if min_cluster_size is None else min_cluster_size
     ms = 2 if min_samples is None else min_samples
     for name, value in (("n_neighbors", nn), ("min_cluster_size", mcs), ("min_samples", ms), ("n_components", n_components)):
         if value < (2 if name in ("n_neighbors", "min_cluster_size", "n_components") else 1):
