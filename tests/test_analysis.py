@@ -12,7 +12,19 @@ from tests.conftest import SEEDS, seed_embedded
 from toolkit.analysis import AnalysisError, analysis_paragraphs, analyze_dir
 from toolkit.cli import main
 
-OUTPUTS = ("clusters.parquet", "events.parquet", "map.parquet", "map.html", "map.png", "map.svg", "analysis_report.json")
+OUTPUTS = (
+    "clusters.parquet",
+    "events.parquet",
+    "frames.parquet",
+    "article_frames.parquet",
+    "outlet_frames.parquet",
+    "outlet_clusters.parquet",
+    "map.parquet",
+    "map.html",
+    "map.png",
+    "map.svg",
+    "analysis_report.json",
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +96,15 @@ def test_cli_analyze_one_line_and_missing_inputs(analysed, tmp_path, capsys):
     assert err.count("\n") == 1 and "embeddings.parquet" in err and "toolkit embed" in err
     with pytest.raises(AnalysisError):
         analyze_dir(tmp_path)
+
+
+def test_outlet_frames_state_n_uncertainty_baseline_and_wire_policy(analysed):
+    folder, record = analysed[0]
+    shares = pl.read_parquet(folder / "outlet_frames.parquet")
+    for column in ("n_articles", "n_paragraphs", "ci_low", "ci_high", "baseline_low", "baseline_high", "p_value", "q_value", "wire_policy"):
+        assert column in shares.columns, column
+    assert set(shares["wire_policy"]) == {"merge"}
+    # one-article outlets cannot have a bootstrap interval: it is missing, not zero-width
+    single = shares.filter(pl.col("n_articles") == 1)
+    assert single.height > 0 and single["ci_low"].is_nan().all()
+    assert record["framing"] is not None

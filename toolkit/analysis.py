@@ -6,6 +6,10 @@ writes, next to them:
 * ``clusters.parquet`` (``paragraph_id``, ``cluster`` with -1 for an outlier,
   ``cluster_label``, ``reassigned``, ...);
 * ``events.parquet`` (``article_id``, ``event_id``, ``event_label``);
+* ``frames.parquet`` (paragraph x frame scores), ``article_frames.parquet``,
+  ``outlet_frames.parquet`` and ``outlet_clusters.parquet`` (outlet shares
+  with article-bootstrap intervals, a random-label baseline, BH q-values and
+  leave-one-article-out ranges; every row states its wire policy);
 * ``map.parquet`` (``paragraph_id``, ``x``, ``y``): the one stored projection
   that every figure is drawn from;
 * ``map.html`` (self-contained, offline), ``map.png`` and ``map.svg``;
@@ -98,6 +102,7 @@ def analyze_dir(
     from toolkit.events import group_events
     from toolkit.maps import interactive_map, map_data, static_map
     from toolkit.projection import project, write_map
+    from toolkit.shares import framing_tables
 
     directory = Path(directory)
     articles = _read(directory, "articles")
@@ -110,8 +115,13 @@ def analyze_dir(
     events = group_events(articles, paragraphs, embeddings)
     coords = project(vectors, random_state=random_state)
 
+    framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state)
+
     _write_parquet(clusters, directory / "clusters.parquet")
     _write_parquet(events, directory / "events.parquet")
+    for name in ("frames", "article_frames", "outlet_frames", "outlet_clusters"):
+        if framing[name] is not None:
+            _write_parquet(framing[name], directory / f"{name}.parquet")
     write_map(coords, directory / "map.parquet", params={"random_state": random_state})
 
     rates = outlier_rates(clusters, chosen, articles)
@@ -155,6 +165,7 @@ def analyze_dir(
         "outlier_rates_by_outlet": rates.to_dicts(),
         "stability": stability.to_dicts() if stability is not None else None,
         "events": events.group_by("event_id", "event_label").len(name="n_articles").sort("event_id").to_dicts(),
+        "framing": framing["report"],
         "random_state": random_state,
     }
     _write_json(directory / "analysis_report.json", record)
