@@ -77,9 +77,10 @@ def article_matrix(embeddings: pl.DataFrame, paragraphs: pl.DataFrame, articles:
 
 
 def _centroids(vectors: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    sums = np.zeros((n_groups, vectors.shape[1]))
-    np.add.at(sums, codes, vectors)
-    return sums / np.bincount(codes, minlength=n_groups)[:, None]
+    # One-hot matrix product: far faster than np.add.at inside the permutation loop.
+    onehot = np.zeros((n_groups, codes.size))
+    onehot[codes, np.arange(codes.size)] = 1.0
+    return (onehot @ vectors) / np.bincount(codes, minlength=n_groups)[:, None]
 
 
 def outlet_distances(
