@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: test appendix install clean bench
+.PHONY: test appendix student install clean bench
 
 install: $(STAMP)
 
@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	# The venv's own kernel, so JupyterLab started from .venv runs the notebooks here.
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name framing-toolkit --display-name "Python (framing toolkit)" >/dev/null
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -28,6 +30,12 @@ appendix: $(STAMP)
 	$(BIN)/python -m toolkit embed build/corpus
 	$(BIN)/python -m toolkit analyze build/corpus
 	$(BIN)/python -m toolkit summary build/corpus
+	# Every notebook on the seeds: executed copies, HTML, figures, tables, maps, manifest.json.
+	$(BIN)/python -m toolkit.appendix build --corpus seeds --embeddings build/corpus/embeddings.parquet --out build/appendix
+
+# Learner copies of the notebooks, without the cells tagged "solution".
+student: $(STAMP)
+	$(BIN)/python -m toolkit.appendix student --out build/student
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
