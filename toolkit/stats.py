@@ -15,13 +15,26 @@ import numpy as np
 
 def article_index(article_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Map rows to articles: ``(unique_articles, row_to_article)`` in first-seen order."""
+    uniq, _, row_article = _article_groups(article_ids)
+    return uniq, row_article
+
+
+def _article_groups(article_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique articles (first-seen order), the first row of each, and each row's article."""
     ids = np.asarray(article_ids, dtype=object)
     _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
     # np.unique sorts; renumber by first appearance so results follow input order
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    return ids[np.sort(first)], rank[inverse]
+    return ids[first[order]], first[order], rank[inverse]
+
+
+def _rows_by_article(row_article: np.ndarray, n_articles: int) -> list[np.ndarray]:
+    """Row indices of each article, in one pass (not one scan per article)."""
+    order = np.argsort(row_article, kind="stable")
+    bounds = np.searchsorted(row_article[order], np.arange(n_articles + 1))
+    return [order[bounds[a] : bounds[a + 1]] for a in range(n_articles)]
 
 
 def bootstrap_articles(
@@ -54,8 +67,8 @@ def bootstrap_articles(
     """
     rng = np.random.default_rng(seed)
     groups = np.asarray(groups, dtype=object)
-    uniq, row_article = article_index(articles)
-    rows_of = [np.flatnonzero(row_article == a) for a in range(uniq.size)]
+    uniq, _, row_article = _article_groups(articles)
+    rows_of = _rows_by_article(row_article, uniq.size)
     group_of_article = np.array([groups[r[0]] for r in rows_of], dtype=object)
     strata = [np.flatnonzero(group_of_article == g) for g in dict.fromkeys(group_of_article)]
     estimate = float(statistic(np.arange(groups.size)))
@@ -73,8 +86,7 @@ def bootstrap_articles(
 def permute_article_labels(labels: Sequence[str], articles: Sequence[str], *, rng: np.random.Generator) -> np.ndarray:
     """Shuffle group labels across articles; all rows of an article keep one label."""
     labels = np.asarray(labels, dtype=object)
-    uniq, row_article = article_index(articles)
-    first_row = np.array([np.flatnonzero(row_article == a)[0] for a in range(uniq.size)])
+    _, first_row, row_article = _article_groups(articles)
     article_labels = labels[first_row]
     return rng.permutation(article_labels)[row_article]
 
