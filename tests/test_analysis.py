@@ -19,6 +19,10 @@ OUTPUTS = (
     "article_frames.parquet",
     "outlet_frames.parquet",
     "outlet_clusters.parquet",
+    "outlet_distances.parquet",
+    "axis_scores.parquet",
+    "axis_by_outlet.parquet",
+    "fightin_words.parquet",
     "map.parquet",
     "map.html",
     "map.png",
@@ -108,3 +112,16 @@ def test_outlet_frames_state_n_uncertainty_baseline_and_wire_policy(analysed):
     single = shares.filter(pl.col("n_articles") == 1)
     assert single.height > 0 and single["ci_low"].is_nan().all()
     assert record["framing"] is not None
+
+
+def test_measures_follow_the_wire_policy_and_report_it(analysed):
+    folder, record = analysed[0]
+    distances = pl.read_parquet(folder / "outlet_distances.parquet")
+    words = pl.read_parquet(folder / "fightin_words.parquet")
+    axes = pl.read_parquet(folder / "axis_by_outlet.parquet")
+    for frame in (distances, words, axes):
+        assert set(frame["wire_policy"]) == {"merge"}
+    assert record["wire_policy"] == "merge"
+    # 7 outlets -> 21 pairs, each with a permutation p-value and a BH q-value
+    assert distances.height == 21 and distances["perm_p"].min() > 0 and (distances["q"] >= distances["perm_p"]).all()
+    assert record["fightin_words_group"] == "Korea Herald" and set(words["group_a"]) == {"Korea Herald"}

@@ -10,6 +10,10 @@ writes, next to them:
   ``outlet_frames.parquet`` and ``outlet_clusters.parquet`` (outlet shares
   with article-bootstrap intervals, a random-label baseline, BH q-values and
   leave-one-article-out ranges; every row states its wire policy);
+* ``outlet_distances.parquet`` (centroid distances in embedding space with
+  permutation p-values and a random-label baseline), ``axis_scores.parquet``
+  and ``axis_by_outlet.parquet`` (SemAxis), ``fightin_words.parquet`` (the
+  largest outlet against the rest);
 * ``map.parquet`` (``paragraph_id``, ``x``, ``y``): the one stored projection
   that every figure is drawn from;
 * ``map.html`` (self-contained, offline), ``map.png`` and ``map.svg``;
@@ -74,6 +78,7 @@ def analyze_dir(
     *,
     random_state: int = 0,
     outlier_policy: str = "reassign",
+    wire_policy: str = "merge",
     stability_seeds: tuple[int, ...] = STABILITY_SEEDS,
     figures: bool = True,
 ) -> dict[str, Any]:
@@ -88,6 +93,9 @@ def analyze_dir(
         Seed for UMAP (clustering space and map).
     outlier_policy : {"reassign", "keep", "report"}
         See :func:`toolkit.clustering.cluster_paragraphs`.
+    wire_policy : {"merge", "keep", "drop"}
+        How syndicated copies count in outlet comparisons
+        (:func:`toolkit.wire.apply_wire_policy`); recorded in every table.
     stability_seeds : tuple of int
         Seeds for the stability check (ARI across re-runs); empty to skip.
     figures : bool, default True
@@ -102,7 +110,11 @@ def analyze_dir(
     from toolkit.events import group_events
     from toolkit.maps import interactive_map, map_data, static_map
     from toolkit.projection import project, write_map
+    from toolkit.distances import outlet_distances
+    from toolkit.distinctive import fightin_words
+    from toolkit.semaxis import axis_by_outlet, default_axes, project_axis
     from toolkit.shares import framing_tables
+    from toolkit.wire import apply_wire_policy
 
     directory = Path(directory)
     articles = _read(directory, "articles")
@@ -115,13 +127,27 @@ def analyze_dir(
     events = group_events(articles, paragraphs, embeddings)
     coords = project(vectors, random_state=random_state)
 
-    framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state)
+    framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state, wire=wire_policy)
+
+    # Outlet comparisons count a syndicated story once (wire policy), on the analysed paragraphs.
+    measure_articles = apply_wire_policy(articles, policy=wire_policy)
+    measured = chosen.join(measure_articles.select("article_id"), on="article_id", how="semi", maintain_order="left")
+    measured_vectors = vectors.join(measured.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
+    distances = outlet_distances(measured_vectors, measured, measure_articles, n_perm=999, seed=random_state, wire_policy=wire_policy)
+    axis_scores = project_axis(default_axes(), vectors)
+    axes = axis_by_outlet(axis_scores, measured, measure_articles, n_boot=2000, n_perm=999, seed=random_state, wire_policy=wire_policy)
+    outlets_by_size = measured.join(measure_articles.select("article_id", "outlet"), on="article_id").group_by("outlet").len().sort(["len", "outlet"], descending=[True, False])
+    words = fightin_words(measured, measure_articles, group_a=outlets_by_size["outlet"][0], wire_policy=wire_policy)
 
     _write_parquet(clusters, directory / "clusters.parquet")
     _write_parquet(events, directory / "events.parquet")
     for name in ("frames", "article_frames", "outlet_frames", "outlet_clusters"):
         if framing[name] is not None:
             _write_parquet(framing[name], directory / f"{name}.parquet")
+    _write_parquet(distances, directory / "outlet_distances.parquet")
+    _write_parquet(axis_scores, directory / "axis_scores.parquet")
+    _write_parquet(axes, directory / "axis_by_outlet.parquet")
+    _write_parquet(words, directory / "fightin_words.parquet")
     write_map(coords, directory / "map.parquet", params={"random_state": random_state})
 
     rates = outlier_rates(clusters, chosen, articles)
@@ -167,6 +193,8 @@ def analyze_dir(
         "events": events.group_by("event_id", "event_label").len(name="n_articles").sort("event_id").to_dicts(),
         "framing": framing["report"],
         "random_state": random_state,
+        "wire_policy": wire_policy,
+        "fightin_words_group": outlets_by_size["outlet"][0],
     }
     _write_json(directory / "analysis_report.json", record)
     return record
