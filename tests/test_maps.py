@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import re
 import struct
 import xml.etree.ElementTree as ET

@@ -35,3 +35,10 @@ def test_enumerations_match_the_seed_frames(seed_corpus):
     assert set(a["date_basis"]) <= set(schema.DATE_BASES)
     assert set(a["layout"]) <= set(schema.LAYOUTS)
     assert set(p["kind"]) == set(schema.PARAGRAPH_KINDS)
+
+
+def test_every_public_name_resolves():
+    import toolkit
+
+    for name in toolkit.__all__:
+        assert getattr(toolkit, name) is not None, name

@@ -14,7 +14,6 @@ _LAZY = {
     "load_corpus": ("toolkit.corpus", "load_corpus"),
     "Corpus": ("toolkit.corpus", "Corpus"),
     "write_corpus": ("toolkit.corpus", "write_corpus"),
-    "load_articles_table": ("toolkit.tabular", "load_articles_table"),
     "CorpusError": ("toolkit.errors", "CorpusError"),
     "embed": ("toolkit.embedding", "embed"),
     "embed_with_report": ("toolkit.embedding", "embed_with_report"),
@@ -39,7 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.events import group_events
     from toolkit.maps import interactive_map, static_map
     from toolkit.projection import project
-    from toolkit.tabular import load_articles_table
 
 
 def __getattr__(name: str) -> Any:

@@ -29,12 +29,12 @@ Running it twice gives identical tables and figures.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from toolkit.atomic import write_json, write_parquet
 from toolkit.errors import ToolkitError
 
 STABILITY_SEEDS = (0, 1, 2, 3, 4)
@@ -59,18 +59,6 @@ def analysis_paragraphs(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.
     return paragraphs.join(canonical, on="article_id", how="semi", maintain_order="left").filter(
         pl.col("kind").is_in(["body", "deck"])
     )
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(tmp, statistics=False)
-    tmp.replace(path)
 
 
 def analyze_dir(
@@ -139,15 +127,15 @@ def analyze_dir(
     outlets_by_size = measured.join(measure_articles.select("article_id", "outlet"), on="article_id").group_by("outlet").len().sort(["len", "outlet"], descending=[True, False])
     words = fightin_words(measured, measure_articles, group_a=outlets_by_size["outlet"][0], wire_policy=wire_policy)
 
-    _write_parquet(clusters, directory / "clusters.parquet")
-    _write_parquet(events, directory / "events.parquet")
+    write_parquet(clusters, directory / "clusters.parquet")
+    write_parquet(events, directory / "events.parquet")
     for name in ("frames", "article_frames", "outlet_frames", "outlet_clusters"):
         if framing[name] is not None:
-            _write_parquet(framing[name], directory / f"{name}.parquet")
-    _write_parquet(distances, directory / "outlet_distances.parquet")
-    _write_parquet(axis_scores, directory / "axis_scores.parquet")
-    _write_parquet(axes, directory / "axis_by_outlet.parquet")
-    _write_parquet(words, directory / "fightin_words.parquet")
+            write_parquet(framing[name], directory / f"{name}.parquet")
+    write_parquet(distances, directory / "outlet_distances.parquet")
+    write_parquet(axis_scores, directory / "axis_scores.parquet")
+    write_parquet(axes, directory / "axis_by_outlet.parquet")
+    write_parquet(words, directory / "fightin_words.parquet")
     write_map(coords, directory / "map.parquet", params={"random_state": random_state})
 
     rates = outlier_rates(clusters, chosen, articles)
@@ -196,5 +184,5 @@ def analyze_dir(
         "wire_policy": wire_policy,
         "fightin_words_group": outlets_by_size["outlet"][0],
     }
-    _write_json(directory / "analysis_report.json", record)
+    write_json(record, directory / "analysis_report.json")
     return record

@@ -27,13 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from toolkit.atomic import atomic_write
 
 ENV_CACHE_DIR = "TOOLKIT_CACHE_DIR"
 _META_KEY = "toolkit.embedding_cache"
@@ -79,43 +80,9 @@ def _checksum(namespace: str, keys: Sequence[str], n_tokens: np.ndarray, vectors
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write_parquet(frame: pl.DataFrame, path: Path, *, metadata: dict[str, str] | None = None) -> None:
-    """Write ``frame`` to ``path`` via a temp file in the same folder, fsync and rename.
-
-    Parameters
-    ----------
-    frame : pl.DataFrame
-        What to write.
-    path : Path
-        Destination; replaced atomically.
-    metadata : dict of str to str, optional
-        Parquet key-value metadata.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            frame.write_parquet(fh, metadata=metadata)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    """Write a shard atomically (see :mod:`toolkit.atomic`)."""
+    atomic_write(path, lambda fh: frame.write_parquet(fh, metadata=metadata))
 
 
 class EmbeddingCache:

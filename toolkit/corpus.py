@@ -9,8 +9,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from toolkit import schema
+from toolkit.atomic import write_json
 from toolkit.articles import BuiltArticle, build_article, content_id
 from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex
 from toolkit.errors import CorpusError
@@ -607,9 +606,7 @@ def write_corpus(
         for name in ("articles", "paragraphs"):
             (out / f".{name}.parquet.tmp").replace(out / f"{name}.parquet")
         report = _report(builder, resolved, n_paragraphs, dedup)
-        tmp = out / ".ingest_report.json.tmp"
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-        tmp.replace(out / "ingest_report.json")
+        write_json(report, out / "ingest_report.json")
     finally:
         shutil.rmtree(parts, ignore_errors=True)
     return report

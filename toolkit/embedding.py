@@ -34,6 +34,7 @@ import polars as pl
 from toolkit import cache as _cache
 from toolkit import model as _model
 from toolkit.errors import EmbeddingError
+from toolkit.atomic import write_json
 from toolkit.schema import embeddings_schema
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -539,22 +540,8 @@ def embed_dir(
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
-    _write_json_atomic(folder / "embeddings_provenance.json", report.provenance)
+    write_json(report.provenance, folder / "embeddings_provenance.json")
     report.seconds = time.perf_counter() - started
     if echo:
         print(f"{report.summary()} -> {target}")
     return report
-
-
-def _write_json_atomic(path: Path, record: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -992,7 +992,7 @@ def interactive_map(
 
 def _facets(frame: pl.DataFrame, facet_by: str, colouring: _Colouring | None, hover: list[str], *,
             centroid_col: str | None, size: float, title: str | None) -> Any:
-    go = _plotly()
+    _plotly()  # the install hint, if plotly is missing
     from plotly.subplots import make_subplots
 
     groups = sorted(frame.get_column(facet_by).unique().to_list(), key=_sort_key)

@@ -1,0 +1,200 @@
+"""What a reader sees: the interactive map in headless Chromium, exported and inside JupyterLab.
+
+Uses Debian's ``chromium`` driven by Playwright (``executable_path``; no
+browser download). The notebooks are the ones executed by
+``tests/test_notebooks.py`` on the seed corpus. For each notebook holding an
+interactive map, the map must draw its points (plotly's SVG point paths)
+and a hover over a point must show the text of a paragraph. Screenshots go
+to ``build/browser/``. The tests skip only when no Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SEEDS
+from .test_notebooks import executed_run
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = ROOT / "build" / "browser"
+# Notebooks with an interactive map, and the map file each exports (03_framing_maps joins when it lands).
+MAP_NOTEBOOKS = [("02_semantic_clusters", "02_paragraph_map.html")]
+POINTS = ".scatterlayer .trace .points path"
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: install Debian's package with `apt-get install -y chromium` (.ci/run does)",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def paragraph_texts() -> list[str]:
+    import toolkit
+
+    return toolkit.load_corpus(SEEDS).paragraphs["text"].to_list()
+
+
+def _squash(text: str) -> str:
+    # SVG hover labels put wrapped lines in separate <tspan>s: compare without whitespace.
+    return re.sub(r"\s+", "", text)
+
+
+def _hover_first_point(page: Page, plot: str) -> str:
+    """Move the mouse onto a drawn point of the plot matched by ``plot``; return the hover label text."""
+    points = page.locator(f"{plot} {POINTS}")
+    for i in range(min(points.count(), 20)):
+        box = points.nth(i).bounding_box()
+        if not box or box["width"] == 0:
+            continue
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        label = page.locator(f"{plot} .hoverlayer .hovertext")
+        try:
+            label.first.wait_for(state="attached", timeout=3_000)
+        except Exception:  # noqa: BLE001 - try the next point
+            page.mouse.move(0, 0)
+            continue
+        return label.first.text_content() or ""
+    return ""
+
+
+def _assert_shows_a_paragraph(label: str, texts: list[str]) -> None:
+    squashed = _squash(label)
+    # The hover wraps the paragraph and cuts it after a few hundred characters: its opening words are there.
+    assert any(_squash(t)[:40] in squashed for t in texts), f"hover label shows no paragraph: {label[:300]!r}"
+
+
+@pytest.mark.parametrize(("name", "map_file"), MAP_NOTEBOOKS)
+def test_exported_map_draws_points_and_shows_paragraph_on_hover(browser, paragraph_texts, name, map_file):
+    out, _ = executed_run()
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    try:
+        page.goto((out / "maps" / map_file).as_uri())
+        plot = "#toolkit-map"
+        page.locator(f"{plot} {POINTS}").first.wait_for(state="attached", timeout=60_000)
+        assert page.locator(f"{plot} {POINTS}").count() > 0
+        label = _hover_first_point(page, plot)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}_exported_map.png"))
+        _assert_shows_a_paragraph(label, paragraph_texts)
+    finally:
+        page.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory) -> Iterator[tuple[str, str, Path]]:
+    """JupyterLab on localhost serving a private folder; yields (base url, token, root)."""
+    home = tmp_path_factory.mktemp("lab")
+    root = home / "root"
+    root.mkdir()
+    settings = home / "settings"
+    # Render every cell (no windowing, so the map far down exists in the DOM) and fetch no news.
+    for plugin, values in {
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    }.items():
+        package, _, name = plugin.rpartition("/")
+        target = settings / package / f"{name}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values), encoding="utf-8")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTER_CONFIG_DIR": str(home / "config"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
+    log = (home / "lab.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         # CI runs as root; no extension-manager look-ups on PyPI.
+         "--allow-root", "--LabApp.extension_manager=readonly"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not start: {(home / 'lab.log').read_text(errors='replace')[-2000:]}")
+            time.sleep(0.5)
+        yield base, token, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.mark.parametrize(("name", "map_file"), MAP_NOTEBOOKS)
+def test_jupyterlab_shows_the_map_and_a_paragraph_on_hover(browser, jupyterlab, paragraph_texts, name, map_file):
+    base, token, root = jupyterlab
+    out, _ = executed_run()
+    shutil.copy(out / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab/tree/{name}.ipynb?token={token}", timeout=90_000)
+        # jupyterlab-plotly first shows the bundle's PNG and builds the live graph when the mouse enters it,
+        # as a reader's mouse would.
+        output = page.locator(".jp-RenderedPlotly").first
+        output.wait_for(state="attached", timeout=90_000)
+        output.scroll_into_view_if_needed()
+        box = output.locator("img.plot-img").bounding_box(timeout=30_000)
+        assert box, "the map's PNG placeholder is not shown"
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        plot = ".jp-RenderedPlotly .js-plotly-plot"
+        page.locator(f"{plot} {POINTS}").first.wait_for(state="attached", timeout=60_000)
+        assert page.locator(f"{plot} {POINTS}").count() > 0
+        page.locator(plot).first.scroll_into_view_if_needed()
+        label = _hover_first_point(page, plot)
+        _assert_shows_a_paragraph(label, paragraph_texts)
+    finally:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}_jupyterlab.png"))  # also when it fails: shows why
+        page.close()
