@@ -132,5 +132,5 @@ def test_bad_input():
         outlet_shares(pl.concat([assignments, assignments]), paragraphs, articles)
     with pytest.raises(FramingError, match="got by='site'"):
         outlet_shares(assignments, paragraphs, articles, by="site")
-    with pytest.raises(FramingError, match="missing \\['cluster'\\]"):
+    with pytest.raises(FramingError, match="lacks \\['cluster'\\]"):
         outlet_shares(assignments, paragraphs, articles, category="cluster")

@@ -23,6 +23,7 @@ import polars as pl
 
 from toolkit.errors import ToolkitError
 from toolkit.keywords import class_labels
+from toolkit.schema import require_columns
 
 #: Below this many paragraphs HDBSCAN on a UMAP space is unreliable (UMAP's
 #: neighbour graph and HDBSCAN's density estimate both need room), so
@@ -108,10 +109,7 @@ def _matrix(embeddings: pl.DataFrame, paragraphs: pl.DataFrame) -> tuple[pl.Data
         if not isinstance(frame, pl.DataFrame):
             msg = f"got {type(frame).__name__} for {name}, expected a polars DataFrame"
             raise ClusteringError(msg)
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            msg = f"{name} frame has columns {frame.columns}, expected also {missing}"
-            raise ClusteringError(msg)
+        require_columns(frame, needed, name=name, error=ClusteringError)
     if embeddings["paragraph_id"].is_duplicated().any():
         msg = "got repeated paragraph_id values in embeddings, expected one vector per paragraph"
         raise ClusteringError(msg)

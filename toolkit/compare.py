@@ -32,6 +32,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.distinctive import MeasureError
+from toolkit.schema import require_columns
 
 #: Cosine similarity at or above which another outlet "makes the same point".
 DEFAULT_THRESHOLD = 0.6
@@ -74,10 +75,7 @@ class EventComparison:
 
 
 def _need(frame: pl.DataFrame, name: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = f"{name} frame has columns {frame.columns}, got no {missing}, expected them"
-        raise MeasureError(msg)
+    require_columns(frame, columns, name=name, error=MeasureError)
 
 
 def compare_event(

@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.distinctive import MeasureError
+from toolkit.schema import require_columns
 
 METRICS = ("cosine", "euclidean")
 
@@ -53,10 +54,7 @@ def article_matrix(embeddings: pl.DataFrame, paragraphs: pl.DataFrame, articles:
     for name, frame, needed in (("embeddings", embeddings, ("paragraph_id", "embedding")),
                                 ("paragraphs", paragraphs, ("paragraph_id", "article_id")),
                                 ("articles", articles, ("article_id", by))):
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            msg = f"{name} frame has columns {frame.columns}, got no {missing}, expected them"
-            raise MeasureError(msg)
+        require_columns(frame, needed, name=name, error=MeasureError)
     data = (
         paragraphs.select("paragraph_id", "article_id")
         .join(articles.select("article_id", pl.col(by).cast(pl.String).alias("_group")).unique("article_id", keep="first"), on="article_id", how="inner", maintain_order="left")

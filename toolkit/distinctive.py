@@ -53,6 +53,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import ToolkitError
+from toolkit.schema import require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -79,10 +80,7 @@ class _Counts:
 
 
 def _require(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = f"{name} frame has columns {frame.columns}, got no {missing}, expected them"
-        raise MeasureError(msg)
+    require_columns(frame, list(columns), name=name, error=MeasureError)
 
 
 def _with_groups(paragraphs: pl.DataFrame, groups: pl.DataFrame | str, by: str) -> pl.DataFrame:

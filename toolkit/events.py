@@ -28,6 +28,7 @@ import polars as pl
 
 from toolkit.errors import ToolkitError
 from toolkit.keywords import class_labels
+from toolkit.schema import require_columns
 
 #: Average-linkage cosine distance below which two groups are one event.
 #: Calibrated on all-MiniLM-L6-v2 article vectors (see docs/clustering.md).
@@ -68,10 +69,7 @@ def article_vectors(articles: pl.DataFrame, paragraphs: pl.DataFrame, embeddings
         ("paragraphs", paragraphs, ("paragraph_id", "article_id")),
         ("embeddings", embeddings, ("paragraph_id", "embedding")),
     ):
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            msg = f"{name} frame has columns {frame.columns}, expected also {missing}"
-            raise EventError(msg)
+        require_columns(frame, needed, name=name, error=EventError)
     para = paragraphs.select("paragraph_id", "article_id", (pl.col("kind") == "body").alias("is_body") if "kind" in paragraphs.columns else pl.lit(True).alias("is_body"))
     joined = para.join(embeddings.select("paragraph_id", "embedding"), on="paragraph_id", how="inner", maintain_order="left")
     dim = embeddings.schema["embedding"].size if isinstance(embeddings.schema["embedding"], pl.Array) else None

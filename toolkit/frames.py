@@ -44,6 +44,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import ToolkitError
+from toolkit.schema import require_columns
 
 TYPOLOGIES = ("policy_frames", "generic")
 CALIBRATIONS = ("softmax", "zscore", "none")
@@ -410,10 +411,7 @@ def article_frames(
     if headline_weight < 0 or lead_weight < 0:
         msg = f"got headline_weight={headline_weight}, lead_weight={lead_weight}, expected non-negative weights"
         raise FramingError(msg)
-    missing = [c for c in ("paragraph_id", "frame", "score") if c not in frames.columns]
-    if missing:
-        msg = f"got frames columns {frames.columns}, expected the output of score_frames (missing {missing})"
-        raise FramingError(msg)
+    require_columns(frames, ("paragraph_id", "frame", "score"), name="frames (output of score_frames)", error=FramingError)
     body = paragraphs.select(pl.col("paragraph_id").cast(pl.String), "article_id", pl.col("position").cast(pl.Int32))
     titles = articles.select((pl.col("article_id") + TITLE_SUFFIX).alias("paragraph_id"), "article_id", pl.lit(-1, dtype=pl.Int32).alias("position"))
     located = frames.select("paragraph_id", "frame", "score").join(

@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.projection import MapError, _check_coords
+from toolkit.schema import require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -109,10 +110,7 @@ def map_data(articles: pl.DataFrame, paragraphs: pl.DataFrame, *extra: pl.DataFr
         if not isinstance(frame, pl.DataFrame):
             msg = f"got {type(frame).__name__} for {name}, expected a Polars DataFrame"
             raise MapError(msg)
-        missing = [c for c in need if c not in frame.columns]
-        if missing:
-            msg = f"{name} frame lacks {missing}: got columns {frame.columns}"
-            raise MapError(msg)
+        require_columns(frame, need, name=name, error=MapError)
     keep = ["article_id", *[c for c in wanted if c in articles.columns]]
     para_cols = [c for c in ("paragraph_id", "article_id", "position", "kind", "text") if c in paragraphs.columns]
     out = paragraphs.select(para_cols).join(

@@ -7,6 +7,8 @@ Every module builds its frames through these schemas (``empty`` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 ARTICLES: pl.Schema = pl.Schema(
@@ -102,6 +104,18 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "model_fingerprint": "First 16 hex digits of the sha256 over the model's weight, config and vocabulary files; the full provenance is in the Parquet metadata.",
     },
 }
+
+
+def require_columns(frame: pl.DataFrame, columns: Sequence[str], *, name: str, error: type[Exception] = ValueError) -> None:
+    """Raise ``error`` naming the missing columns when ``frame`` lacks any of ``columns``.
+
+    The one check every public function runs on the frames it is given, so
+    the message reads the same everywhere.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{name} frame lacks {missing}: got columns {list(frame.columns)}, expected {list(columns)}"
+        raise error(msg)
 
 
 def empty(schema: pl.Schema) -> pl.DataFrame:

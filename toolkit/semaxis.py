@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.distinctive import MeasureError
+from toolkit.schema import require_columns
 
 #: The default axes file.
 AXES_PATH = Path(__file__).with_name("data") / "axes.toml"
@@ -260,10 +261,7 @@ def axis_by_outlet(
     for name, frame, needed in (("scores", scores, ("paragraph_id", "axis", "score")),
                                 ("paragraphs", paragraphs, ("paragraph_id", "article_id")),
                                 ("articles", articles, ("article_id", by))):
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            msg = f"{name} frame has columns {frame.columns}, got no {missing}, expected them"
-            raise MeasureError(msg)
+        require_columns(frame, needed, name=name, error=MeasureError)
     rng = np.random.default_rng(seed)
     alpha = (1 - level) / 2
     rows_out = []

@@ -32,6 +32,7 @@ import polars as pl
 
 from toolkit.frames import FramingError
 from toolkit.stats import article_index, bh_fdr, phipson_smyth
+from toolkit.schema import require_columns
 
 BY = {"outlet": "outlet", "country": "outlet_country", "outlet_country": "outlet_country"}
 SMALL_OUTLET = 5  # articles; loao is most informative at or below this
@@ -39,10 +40,7 @@ _CHUNK = 256  # bootstrap resamples per vectorised block (bounds memory)
 
 
 def _assignment_rows(assignments: pl.DataFrame, category: str) -> pl.DataFrame:
-    missing = [c for c in ("paragraph_id", category) if c not in assignments.columns]
-    if missing:
-        msg = f"got assignments columns {assignments.columns}, expected paragraph_id and {category!r} (missing {missing})"
-        raise FramingError(msg)
+    require_columns(assignments, ("paragraph_id", category), name="assignments", error=FramingError)
     rows = assignments
     # the long output of score_frames has one row per frame: count the primary one
     if "is_primary" in rows.columns and rows["paragraph_id"].is_duplicated().any():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import polars as pl
 
 from toolkit.errors import ToolkitError
+from toolkit.schema import require_columns
 
 WIRE_POLICIES = ("merge", "keep", "drop")
 
@@ -44,10 +45,7 @@ def mark_wire_copies(articles: pl.DataFrame) -> pl.DataFrame:
     ``article_id`` of the copy kept by ``"merge"`` for the other copies, and
     null for the kept one and for stories in a single outlet.
     """
-    missing = [c for c in ("article_id", "outlet", "story_id", "duplicate_of") if c not in articles.columns]
-    if missing:
-        msg = f"got articles columns {articles.columns}, expected article_id, outlet, story_id and duplicate_of (missing {missing})"
-        raise WireError(msg)
+    require_columns(articles, ("article_id", "outlet", "story_id", "duplicate_of"), name="articles", error=WireError)
     length = pl.col("body").str.len_chars() if "body" in articles.columns else pl.lit(0)
     canon = articles.filter(pl.col("duplicate_of").is_null()).with_row_index("_order").with_columns(
         pl.col("story_id").fill_null(pl.col("article_id")).alias("_story"), length.fill_null(0).alias("_len")
