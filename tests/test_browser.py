@@ -188,7 +188,7 @@ def test_jupyterlab_shows_the_map_and_a_paragraph_on_hover(browser, jupyterlab, 
         box = output.locator("img.plot-img").bounding_box(timeout=30_000)
         assert box, "the map's PNG placeholder is not shown"
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        plot = ".jp-RenderedPlotly .js-plotly-plot"
+        plot = ".jp-RenderedPlotly"  # the renderer's node is the plotly graph div itself
         page.locator(f"{plot} {POINTS}").first.wait_for(state="attached", timeout=60_000)
         assert page.locator(f"{plot} {POINTS}").count() > 0
         page.locator(plot).first.scroll_into_view_if_needed()
