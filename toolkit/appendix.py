@@ -349,7 +349,7 @@ def corpus_digest(corpus: str | os.PathLike[str]) -> dict[str, Any]:
     base = root if root.is_dir() else root.parent
     listing = {p.relative_to(base).as_posix(): sha256_file(p) for p in files}
     combined = hashlib.sha256("".join(f"{h}  {name}\n" for name, h in listing.items()).encode()).hexdigest()
-    return {"path": str(root), "files": listing, "combined_sha256": combined}
+    return {"path": _relative(root), "files": listing, "combined_sha256": combined}
 
 
 def _git_commit() -> dict[str, Any]:
@@ -379,6 +379,14 @@ def _hashes(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder.parent).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()} if folder.is_dir() else {}
 
 
+def _relative(path: Any) -> Any:
+    """A path inside the repository as a relative POSIX path, so manifests agree across clones."""
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except (TypeError, ValueError):
+        return path
+
+
 def build_manifest(
     out_dir: Path,
     *,
@@ -402,7 +410,7 @@ def build_manifest(
         "corpus": corpus_digest(corpus),
         "model": model,
         "packages": package_versions(),
-        "parameters": {k: v for k, v in parameters.items() if k != "output_dir"},
+        "parameters": {k: _relative(v) if k == "corpus_path" else v for k, v in parameters.items() if k != "output_dir"},
         "seeds": seeds,
         "notebooks": list(notebooks),
         "tables": _hashes(out_dir / "tables"),
