@@ -19,6 +19,7 @@ from toolkit.segment import MAX_PARAGRAPH_CHARS, Piece, paragraphs_from_line
 _LONG_LINE = 2 * MAX_PARAGRAPH_CHARS
 
 
+@lru_cache(maxsize=65536)
 def content_id(outlet: str | None, title: str, body: str) -> str:
     """First 16 hex digits of sha256 over outlet, title and cleaned body."""
     payload = "\x1f".join((outlet or "", normalise(title), body)).encode("utf-8")
@@ -50,14 +51,27 @@ def _pieces(lines: list[str]) -> list[Piece]:
     return pieces
 
 
+@dataclass(frozen=True)
+class _Cleaned:
+    clean: CleanBody
+    pieces: list[Piece]
+    deck: str | None
+    body: str
+
+
 @lru_cache(maxsize=4096)
-def _clean_and_split(lines: tuple[str, ...], registry: OutletRegistry) -> tuple[CleanBody, list[Piece]]:
+def _clean_and_split(lines: tuple[str, ...], registry: OutletRegistry) -> _Cleaned:
     """Cleaning and segmentation depend on the printed lines only: repeats are served from cache.
 
-    Callers must not mutate the result.
+    The same body string object comes back for a repeat, so later hashing of
+    it (content ids, shingles) is cached by Python too. Callers must not
+    mutate the result.
     """
     clean = clean_body(list(lines), registry)
-    return clean, _pieces(clean.lines)
+    pieces = _pieces(clean.lines)
+    deck = next((p.text for p in pieces if p.kind == "deck"), None)
+    body = "\n\n".join(p.text for p in pieces if p.kind != "deck")
+    return _Cleaned(clean, pieces, deck, body)
 
 
 def build_article(
@@ -73,15 +87,14 @@ def build_article(
     Whole lines that cleaning takes out are re-marked in ``ledger``; removed
     spans are counted in ``removed``.
     """
-    clean, pieces = _clean_and_split(tuple(raw.body_lines), registry)
+    cleaned = _clean_and_split(tuple(raw.body_lines), registry)
+    clean, pieces, deck, body = cleaned.clean, cleaned.pieces, cleaned.deck, cleaned.body
     removed.update({k: v for k, v in clean.removed.items() if v})
     if ledger is not None:
         for k, (fate, reason) in clean.line_fates.items():
             ledger.mark(raw.body_line_indices[k], fate, reason)
-    deck = next((p.text for p in pieces if p.kind == "deck"), None)
     if deck:
         removed["deck"] += 1
-    body = "\n\n".join(p.text for p in pieces if p.kind != "deck")
     byline = clean.byline or byline_from_title(raw.title)
     if byline and not clean.byline:
         removed["byline_in_title"] += 1
