@@ -152,7 +152,7 @@ def test_bad_inputs():
         tc.cluster_paragraphs(emb, par, outlier_policy="drop")
     with pytest.raises(tc.ClusteringError, match="without an embedding"):
         tc.cluster_paragraphs(emb.head(5), par)
-    with pytest.raises(tc.ClusteringError, match="expected also"):
+    with pytest.raises(tc.ClusteringError, match=r"paragraphs frame lacks \['text'\]"):
         tc.cluster_paragraphs(emb, par.drop("text"))
     with pytest.raises(tc.ClusteringError, match="min_cluster_size"):
         tc.cluster_paragraphs(emb, par, min_cluster_size=1)

@@ -138,7 +138,7 @@ def test_errors():
     articles, paragraphs, embeddings = _hand_made([d], [0])
     with pytest.raises(te.EventError, match="max_days=-1"):
         te.group_events(articles, paragraphs, embeddings, max_days=-1)
-    with pytest.raises(te.EventError, match="expected also"):
+    with pytest.raises(te.EventError, match=r"articles frame lacks \['published'\]"):
         te.group_events(articles.drop("published"), paragraphs, embeddings)
     with pytest.raises(te.EventError, match="duplicate_of='zz'"):
         te.group_events(articles.with_columns(pl.lit("zz").alias("duplicate_of")), paragraphs, embeddings)

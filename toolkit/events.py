@@ -225,11 +225,7 @@ def group_events(
         if not 0.0 <= value <= 2.0:
             msg = f"got {name}={value}, expected a cosine distance in [0, 2]"
             raise EventError(msg)
-    needed = ("article_id", "published", "title", "body")
-    missing = [c for c in needed if c not in articles.columns]
-    if missing:
-        msg = f"articles frame has columns {articles.columns}, expected also {missing}"
-        raise EventError(msg)
+    require_columns(articles, ("article_id", "published", "title", "body"), name="articles", error=EventError)
     if articles["article_id"].is_duplicated().any():
         msg = "got repeated article_id values, expected one row per article"
         raise EventError(msg)
