@@ -104,7 +104,7 @@ def _budget_seconds(nb) -> int:
 
 
 def test_there_are_notebooks():
-    assert NAMES[:2] == ["01_corpus_tour", "02_semantic_clusters"]
+    assert NAMES == ["01_corpus_tour", "02_semantic_clusters", "03_framing_maps", "04_case_trilateral_chiefs_2025", "05_case_seoul_tokyo"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -196,6 +196,25 @@ def test_notebook_02_writes_the_maps():
     for path in ("maps/02_paragraph_map.html", "figures/02_paragraph_map.png", "figures/02_paragraph_map.svg"):
         assert (out / path).stat().st_size > 0, path
     assert "cdn.plot.ly" not in (out / "maps/02_paragraph_map.html").read_text(encoding="utf-8")[:2000]
+
+
+def test_notebook_03_writes_the_framing_map():
+    out, _ = executed_run()
+    for path in ("maps/03_framing_map.html", "figures/03_frame_shares.png", "figures/03_fightin_words.png", "figures/03_axis_by_outlet.png"):
+        assert (out / path).stat().st_size > 0, path
+    html = (out / "maps/03_framing_map.html").read_text(encoding="utf-8")
+    assert "cdn.plot.ly" not in html[:2000] and "primary_frame" in html
+
+
+def test_case_notebooks_find_their_articles_from_the_data():
+    out, _ = executed_run()
+    import polars as pl
+
+    event = pl.read_parquet(out / "tables" / "04_event_articles.parquet")
+    assert {"CNA", "NHK", "CTV News"} <= set(event["outlet"])
+    assert "Hans India" not in set(event["outlet"])  # its May wire copy is context, not the July event
+    case = pl.read_parquet(out / "tables" / "05_case_articles.parquet")
+    assert case.height >= 1 and case["in_period"].all() and case["keyword_in_title"].all()
 
 
 def test_tables_repeat_byte_for_byte(tmp_path):
