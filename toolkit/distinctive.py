@@ -1,18 +1,16 @@
 """Distinctive language between two groups of articles: Fightin' Words and G² keyness.
 
 **Fightin' Words** (Monroe, Colaresi & Quinn 2008, *Political Analysis*
-16(4): 372-403, Section 3.5, "log-odds-ratio with informative Dirichlet
-prior"). For a term ``w`` with counts ``y_a``, ``y_b`` in groups a and b
+16(4): 372-403, the log-odds ratio with an informative Dirichlet prior). For a term ``w`` with counts ``y_a``, ``y_b`` in groups a and b
 (totals ``n_a``, ``n_b``) and a Dirichlet prior ``alpha_w`` with
 ``alpha_0 = sum_w alpha_w``:
 
     delta_w = log((y_a + alpha_w) / (n_a + alpha_0 - y_a - alpha_w))
-            - log((y_b + alpha_w) / (n_b + alpha_0 - y_b - alpha_w))      (their eq. 16)
-    sigma2_w ~= 1 / (y_a + alpha_w) + 1 / (y_b + alpha_w)                 (their eq. 18)
-    z_w = delta_w / sqrt(sigma2_w)                                          (their eq. 19)
+            - log((y_b + alpha_w) / (n_b + alpha_0 - y_b - alpha_w))
+    sigma2_w ~= 1 / (y_a + alpha_w) + 1 / (y_b + alpha_w)
+    z_w = delta_w / sqrt(sigma2_w)
 
-(equation numbers as best we can tell from the published version). The
-variance is the paper's two-term approximation: the exact large-sample
+The variance is the paper's two-term approximation: the exact large-sample
 variance of a log-odds also has ``1/(n_a + alpha_0 - y_a - alpha_w)`` and
 the same for b, which are negligible when a term is a small share of its
 group. The **informative** prior is ``alpha_w = alpha0 * f_w`` with ``f_w``
