@@ -210,7 +210,7 @@ def child(n: int, corpus_dir: Path) -> None:
 
 
 def scaling(sizes: list[int], corpus_dir: Path, timeout: float) -> None:
-    print(f"\n== scaling: clustering (UMAP 5-d + HDBSCAN + labels) and a 2-D UMAP map, dim 384, one subprocess per size ==")
+    print("\n== scaling: clustering (UMAP 5-d + HDBSCAN + labels) and a 2-D UMAP map, dim 384, one subprocess per size ==")
     print(f"{'N':>8}{'cluster s':>12}{'map s':>10}{'total s':>10}{'peak RSS MB':>13}{'traced MB':>11}{'clusters':>10}{'outliers':>10}")
     rows = []
     for n in sizes:

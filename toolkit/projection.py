@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import ToolkitError
+from toolkit.schema import require_columns
 
 COORDS_SCHEMA: pl.Schema = pl.Schema({"paragraph_id": pl.String, "x": pl.Float32, "y": pl.Float32})
 # UMAP's spectral initialisation needs k < N eigenvectors of an N x N graph
@@ -64,10 +65,7 @@ def _embedding_matrix(embeddings: Any) -> tuple[pl.Series, np.ndarray]:
     if not isinstance(frame, pl.DataFrame):
         msg = f"got {type(embeddings).__name__}, expected a Polars DataFrame with paragraph_id and embedding columns"
         raise MapError(msg)
-    missing = [name for name in ("paragraph_id", "embedding") if name not in frame.columns]
-    if missing:
-        msg = f"embeddings frame lacks {missing}: got columns {frame.columns}, expected paragraph_id and embedding"
-        raise MapError(msg)
+    require_columns(frame, ("paragraph_id", "embedding"), name="embeddings", error=MapError)
     if frame.height == 0:
         msg = "got 0 paragraphs, expected at least 1 embedding to project"
         raise MapError(msg)
