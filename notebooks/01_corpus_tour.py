@@ -50,7 +50,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import toolkit
 from toolkit.appendix import save_figure, save_table
@@ -62,8 +62,8 @@ output_dir = Path(output_dir)
 
 corpus = toolkit.load_corpus(corpus_path)
 articles, paragraphs, report = corpus.articles, corpus.paragraphs, corpus.report
-display(Markdown(
-    f"Loaded **{report['files_read']}** files from `{corpus_path}`: "
+display(toolkit.prose(
+    f"Loaded **{report['files_read']}** files from {toolkit.escape_markdown(corpus_path)}: "
     f"**{articles.height}** article blocks and **{paragraphs.height}** paragraphs."
 ))
 
@@ -85,7 +85,7 @@ save_table(fates, "01_line_fates", output_dir)
 fates
 
 # %%
-display(Markdown(
+display(toolkit.prose(
     f"The input has **{lines['total']}** lines, of which **{lines['blank']}** are blank. "
     f"Of the **{lines['non_blank']}** non-blank lines, **{lines['text']}** became article text, "
     f"**{lines['metadata']}** metadata, **{lines['chrome']}** chrome, **{lines['caption']}** captions and "
@@ -169,7 +169,7 @@ assert chrome_share is not None, "set chrome_share in the cell above"
 assert abs(chrome_share - fates.filter(pl.col("fate") == "chrome")["lines"].item() / fates["lines"].sum()) < 1e-9, (
     "divide the chrome lines by all non-blank lines"
 )
-display(Markdown(f"Correct: **{chrome_share:.1%}** of the non-blank lines were chrome."))
+display(toolkit.prose(f"Correct: **{chrome_share:.1%}** of the non-blank lines were chrome."))
 
 # %% [markdown]
 # ## 2. Duplicates and syndicated wire copy
@@ -209,11 +209,11 @@ stories
 
 # %%
 syndicated = stories.filter(pl.col("syndicated"))
-display(Markdown(
+display(toolkit.prose(
     f"**{articles.height}** article blocks form **{articles['story_id'].n_unique()}** stories. "
     f"**{copies.height}** blocks are same-outlet copies; **{syndicated.height}** "
     f"{'story is' if syndicated.height == 1 else 'stories are'} syndicated wire copy run by more than one outlet"
-    + (f" ({'; '.join(', '.join(o) for o in syndicated['outlets'].to_list())})." if syndicated.height else ".")
+    + (f" ({'; '.join(', '.join(toolkit.escape_markdown(x) for x in o) for o in syndicated['outlets'].to_list())})." if syndicated.height else ".")
     + f" The highest containment between two copies is **{pairs['containment'].max() if pairs.height else float('nan'):.2f}**."
 ))
 
@@ -238,7 +238,7 @@ n_canonical = corpus.canonical().height
 # %%
 assert n_canonical is not None, "set n_canonical in the cell above"
 assert n_canonical == articles.filter(pl.col("duplicate_of").is_null()).height == report["articles"]["canonical"]
-display(Markdown(
+display(toolkit.prose(
     f"Correct: **{n_canonical}** canonical articles. Syndicated copies are among them: "
     f"**{syndicated['n_copies'].sum() if syndicated.height else 0}** articles belong to a syndicated story."
 ))
@@ -269,7 +269,7 @@ display(outlets, basis)
 
 # %%
 dated = articles.filter(pl.col("published").is_not_null())
-display(Markdown(
+display(toolkit.prose(
     f"**{outlets.height}** outlets from **{articles['outlet_country'].drop_nulls().n_unique()}** countries "
     f"(**{articles['outlet_country'].null_count()}** articles from outlets missing from the registry). "
     f"Dates run from **{dated['published'].min()}** to **{dated['published'].max()}**; "
@@ -329,7 +329,7 @@ earliest_outlet = dated.sort("published", "outlet")["outlet"][0]
 assert earliest_outlet is not None, "set earliest_outlet in the cell above"
 first_day = dated["published"].min()
 assert earliest_outlet in dated.filter(pl.col("published") == first_day)["outlet"].to_list()
-display(Markdown(f"Correct: **{earliest_outlet}** published on **{first_day}**, the first date in the corpus."))
+display(toolkit.prose(f"Correct: **{toolkit.escape_markdown(earliest_outlet)}** published on **{first_day}**, the first date in the corpus."))
 
 # %% [markdown]
 # ## Discussion

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import toolkit
 from toolkit.analysis import analysis_paragraphs
@@ -75,7 +75,7 @@ chosen = analysis_paragraphs(articles, paragraphs)
 copy_ids = articles.filter(pl.col("duplicate_of").is_not_null()).select("article_id")
 n_copy_paragraphs = paragraphs.join(copy_ids, on="article_id", how="semi").height
 n_subheads = paragraphs.join(copy_ids, on="article_id", how="anti").filter(pl.col("kind") == "subhead").height
-display(Markdown(
+display(toolkit.prose(
     f"The corpus has **{paragraphs.height}** paragraphs. We analyse **{chosen.height}** of them: "
     f"body and deck paragraphs of canonical articles. Left out: **{n_copy_paragraphs}** paragraphs of "
     f"same-outlet copies and **{n_subheads}** subheads (headings, not text)."
@@ -102,7 +102,7 @@ cache_runs = pl.DataFrame(
 cache_runs
 
 # %%
-display(Markdown(
+display(toolkit.prose(
     f"First run: **{first.hits}** cache hits and **{first.misses}** misses. Second run: **{second.hits}** hits, "
     f"**{second.misses}** misses, model loaded: **{second.model_loaded}**. "
     f"**{first.truncated}** paragraphs were longer than the model's window of "
@@ -141,11 +141,11 @@ sizes = (
     .sort("cluster")
 )
 save_table(sizes, "02_cluster_sizes", output_dir)
-display(Markdown(f"`{cluster_report.summary()}`"))
+display(toolkit.prose(toolkit.escape_markdown(cluster_report.summary())))
 sizes
 
 # %%
-display(Markdown(
+display(toolkit.prose(
     f"Method used: **{cluster_report.method_used}**"
     + (f" (fallback: {cluster_report.fallback})" if cluster_report.fallback else "")
     + f". **{cluster_report.n_clusters}** clusters; **{cluster_report.n_outliers}** paragraphs "
@@ -180,7 +180,7 @@ terms.group_by("cluster", maintain_order=True).agg(pl.col("display").alias("top_
 representatives = representative_paragraphs(clusters, vectors, chosen, k=3).with_columns(pl.col("similarity").round(6))
 save_table(representatives, "02_representative_paragraphs", output_dir)
 for row in representatives.filter(pl.col("rank") == 1).iter_rows(named=True):
-    display(Markdown(f"**Cluster {row['cluster']}: {row['cluster_label']}** (cosine to centroid {row['similarity']:.2f})\n\n> {row['text']}"))
+    display(toolkit.prose(f"**Cluster {row['cluster']}: {toolkit.escape_markdown(row['cluster_label'])}** (cosine to centroid {row['similarity']:.2f})\n\n> {toolkit.escape_markdown(row['text'])}"))
 
 # %% [markdown]
 # ## 3. Outliers per outlet
@@ -215,8 +215,8 @@ noisiest_outlet = rates.sort(["rate", "outlet"], descending=[True, False])["outl
 assert noisiest_outlet is not None, "set noisiest_outlet in the cell above"
 top_rate = rates["rate"].max()
 assert noisiest_outlet == rates.filter(pl.col("rate") == top_rate)["outlet"].sort()[0]
-display(Markdown(
-    f"Correct: **{noisiest_outlet}**, with **{top_rate:.0%}** of its paragraphs outliers "
+display(toolkit.prose(
+    f"Correct: **{toolkit.escape_markdown(noisiest_outlet)}**, with **{top_rate:.0%}** of its paragraphs outliers "
     f"against **{rates['n_outliers'].sum() / rates['n_paragraphs'].sum():.0%}** over all outlets."
 ))
 
@@ -235,10 +235,10 @@ stability.filter(pl.col("level") != "pair")
 # %%
 overall = dict(stability.filter(pl.col("level") == "overall").select("metric", "value").iter_rows())
 weakest = stability.filter(pl.col("metric") == "jaccard_mean").sort("value", "cluster").head(1)
-display(Markdown(
+display(toolkit.prose(
     f"Over **{len(stability_seeds)}** seeds the mean ARI is **{overall['ari_mean']:.2f}** (lowest pair "
     f"**{overall['ari_min']:.2f}**), with **{overall['n_clusters_mean']:.1f}** clusters on average."
-    + (f" The least stable cluster is **{weakest['cluster_label'][0]}** (mean Jaccard **{weakest['value'][0]:.2f}** "
+    + (f" The least stable cluster is **{toolkit.escape_markdown(weakest['cluster_label'][0])}** (mean Jaccard **{weakest['value'][0]:.2f}** "
        f"with its best match in the other runs)." if weakest.height else "")
 ))
 
@@ -262,7 +262,7 @@ largest_cluster_size = clusters.filter(pl.col("cluster") >= 0).group_by("cluster
 # %%
 assert largest_cluster_size is not None, "set largest_cluster_size in the cell above"
 assert largest_cluster_size == int(np.bincount(clusters.filter(pl.col("cluster") >= 0)["cluster"].to_numpy()).max())
-display(Markdown(f"Correct: the largest cluster holds **{largest_cluster_size}** of the **{clusters.height}** paragraphs."))
+display(toolkit.prose(f"Correct: the largest cluster holds **{largest_cluster_size}** of the **{clusters.height}** paragraphs."))
 
 # %% [markdown]
 # ## 5. The map
@@ -312,7 +312,7 @@ cosine = unit @ unit.T
 upper = np.triu_indices(len(xy), k=1)
 near, far = np.argmin(map_dist[upper]), np.argmax(map_dist[upper])
 rank_corr = float(np.corrcoef(np.argsort(np.argsort(map_dist[upper])), np.argsort(np.argsort(-cosine[upper])))[0, 1])
-display(Markdown(
+display(toolkit.prose(
     f"Nearest pair on the map: cosine similarity **{cosine[upper][near]:.2f}**. Farthest pair: **{cosine[upper][far]:.2f}**. "
     f"Across all pairs, the rank correlation between map distance and cosine dissimilarity is **{rank_corr:.2f}** "
     f"(one would mean that the map keeps the order of similarities perfectly)."

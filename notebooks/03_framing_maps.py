@@ -57,7 +57,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import toolkit
 from toolkit.analysis import analysis_paragraphs
@@ -86,7 +86,7 @@ measure_articles = apply_wire_policy(articles, policy="merge")
 measured = chosen.join(measure_articles.select("article_id"), on="article_id", how="semi", maintain_order="left")
 measured_vectors = vectors.join(measured.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
 per_outlet = measure_articles.group_by("outlet").len("articles").sort(["articles", "outlet"], descending=[True, False])
-display(Markdown(
+display(toolkit.prose(
     f"We analyse **{chosen.height}** paragraphs (bodies and decks of canonical articles). For outlet comparisons a "
     f"syndicated story counts once: **{measure_articles.height}** articles and **{measured.height}** paragraphs from "
     f"**{per_outlet.height}** outlets."
@@ -105,10 +105,10 @@ save_table(per_outlet, "03_articles_per_outlet", output_dir)
 n_single = per_outlet.filter(pl.col("articles") == 1).height
 largest = per_outlet.row(0, named=True)
 display(per_outlet)
-display(Markdown(
+display(toolkit.prose(
     f"**{n_single}** of the **{per_outlet.height}** outlets have a single article, so their intervals below are NaN: "
     f"the corpus **describes** what they wrote, it does not **compare** them. Outlets with enough articles for a bootstrap "
-    f"interval: {', '.join(f'**{o}** (**{n}**)' for o, n in per_outlet.filter(pl.col('articles') > 1).iter_rows()) or 'none'}. "
+    f"interval: {', '.join(f'**{toolkit.escape_markdown(o)}** (**{n}**)' for o, n in per_outlet.filter(pl.col('articles') > 1).iter_rows()) or 'none'}. "
     f"Outlets above the toolkit's small-group line of five articles: **{per_outlet.filter(pl.col('articles') > 5).height}**."
 ))
 
@@ -153,9 +153,9 @@ toolkit.static_map(coords, data, color_by="primary_frame", facet_by="outlet", pa
 frame_counts = primary.group_by("primary_frame").len("paragraphs").sort(["paragraphs", "primary_frame"], descending=[True, False])
 save_table(frame_counts, "03_primary_frame_counts", output_dir)
 top_frame = frame_counts.row(0, named=True)
-display(Markdown(
+display(toolkit.prose(
     f"**{frame_counts.height}** frames are the primary frame of at least one paragraph; the commonest is "
-    f"**{top_frame['primary_frame']}** (**{top_frame['paragraphs']}** of **{primary.height}** paragraphs). "
+    f"**{toolkit.escape_markdown(top_frame['primary_frame'])}** (**{top_frame['paragraphs']}** of **{primary.height}** paragraphs). "
     f"**{primary['ambiguous'].sum()}** paragraphs are ambiguous (their top two frames are within the toolkit's margin): "
     f"frame labels are an unsupervised proxy, not a coder's judgement."
 ))
@@ -205,8 +205,8 @@ plt.show()
 focus = largest["outlet"]
 focus_rows = shares.filter(pl.col("outlet") == focus).sort("share", descending=True)
 top = focus_rows.row(0, named=True)
-display(Markdown(
-    f"**{focus}** (**{top['n_articles']}** articles, **{top['n_paragraphs']}** paragraphs): **{top['category']}** is "
+display(toolkit.prose(
+    f"**{toolkit.escape_markdown(focus)}** (**{top['n_articles']}** articles, **{top['n_paragraphs']}** paragraphs): **{toolkit.escape_markdown(top['category'])}** is "
     f"**{top['share']:.0%}** of its paragraphs (CI **{top['ci_low']:.0%}**–**{top['ci_high']:.0%}**; pooled "
     f"**{top['pooled_share']:.0%}**; random-label band **{top['baseline_low']:.0%}**–**{top['baseline_high']:.0%}**; "
     f"q = **{top['q_value']:.2f}**). Over all **{shares.height}** outlet × frame tests, "
@@ -235,7 +235,7 @@ n_with_interval = shares.filter(pl.col("ci_low").is_not_nan())["outlet"].n_uniqu
 # %%
 assert n_with_interval is not None, "set n_with_interval in the cell above"
 assert n_with_interval == per_outlet.filter(pl.col("articles") >= 2).height, "an interval needs at least two articles to resample"
-display(Markdown(f"Correct: **{n_with_interval}** of **{per_outlet.height}** outlets have an interval; the rest have one article each."))
+display(toolkit.prose(f"Correct: **{n_with_interval}** of **{per_outlet.height}** outlets have an interval; the rest have one article each."))
 
 # %% [markdown]
 # ## 4. Distinctive language: Fightin' Words
@@ -254,13 +254,13 @@ plot_fightin_words(words, path=figure_stem("03_fightin_words", output_dir), titl
 # %%
 strong_a = words.filter(pl.col("z") >= 1.96)
 strong_b = words.filter(pl.col("z") <= -1.96).sort("z")
-display(Markdown(
-    f"**{words['n_articles_a'][0]}** articles (**{words['n_paragraphs_a'][0]}** paragraphs) of {focus} against "
+display(toolkit.prose(
+    f"**{words['n_articles_a'][0]}** articles (**{words['n_paragraphs_a'][0]}** paragraphs) of {toolkit.escape_markdown(focus)} against "
     f"**{words['n_articles_b'][0]}** articles (**{words['n_paragraphs_b'][0]}** paragraphs) of the rest. "
-    f"**{strong_a.height}** terms lean to {focus} beyond |z| = 1.96 (strongest: "
-    f"{', '.join(f'*{t}* ({z:.1f})' for t, z in strong_a.head(5).select('term', 'z').iter_rows()) or 'none'}); "
+    f"**{strong_a.height}** terms lean to {toolkit.escape_markdown(focus)} beyond |z| = 1.96 (strongest: "
+    f"{', '.join(f'*{toolkit.escape_markdown(t)}* ({z:.1f})' for t, z in strong_a.head(5).select('term', 'z').iter_rows()) or 'none'}); "
     f"**{strong_b.height}** lean to the rest (strongest: "
-    f"{', '.join(f'*{t}* ({z:.1f})' for t, z in strong_b.head(5).select('term', 'z').iter_rows()) or 'none'}). "
+    f"{', '.join(f'*{toolkit.escape_markdown(t)}* ({z:.1f})' for t, z in strong_b.head(5).select('term', 'z').iter_rows()) or 'none'}). "
     f"Terms with q below five per cent: **{words.filter(pl.col('q') < 0.05).height}**."
 ))
 
@@ -302,10 +302,10 @@ plt.show()
 # %%
 coop = by_outlet.filter(pl.col("axis") == axes_list[0].name).sort("mean", descending=True)
 outside = by_outlet.filter((pl.col("mean") < pl.col("baseline_low")) | (pl.col("mean") > pl.col("baseline_high")))
-display(Markdown(
-    f"On **{axes_list[0].name}**, the most {axes_list[0].positive_label}-leaning outlet is **{coop['outlet'][0]}** "
-    f"(mean **{coop['mean'][0]:.3f}**, **{coop['n_articles'][0]}** article(s)) and the most {axes_list[0].negative_label}-leaning "
-    f"**{coop['outlet'][-1]}** (**{coop['mean'][-1]:.3f}**, **{coop['n_articles'][-1]}** article(s)). "
+display(toolkit.prose(
+    f"On **{toolkit.escape_markdown(axes_list[0].name)}**, the most {toolkit.escape_markdown(axes_list[0].positive_label)}-leaning outlet is **{toolkit.escape_markdown(coop['outlet'][0])}** "
+    f"(mean **{coop['mean'][0]:.3f}**, **{coop['n_articles'][0]}** article(s)) and the most {toolkit.escape_markdown(axes_list[0].negative_label)}-leaning "
+    f"**{toolkit.escape_markdown(coop['outlet'][-1])}** (**{coop['mean'][-1]:.3f}**, **{coop['n_articles'][-1]}** article(s)). "
     f"**{outside.height}** of the **{by_outlet.height}** outlet × axis means fall outside their random-label band, and "
     f"**{by_outlet.filter(pl.col('q') < 0.05).height}** have q below five per cent."
 ))
@@ -340,10 +340,10 @@ def ranks(values):
 rank_corr = float(np.corrcoef(ranks(distances["distance"]), ranks(distances["map_distance"]))[0, 1])
 closest = distances.sort("distance").row(0, named=True)
 map_closest = distances.sort("map_distance").row(0, named=True)
-display(Markdown(
+display(toolkit.prose(
     f"Across **{distances.height}** outlet pairs the rank correlation between embedding distance and map distance is "
-    f"**{rank_corr:.2f}**. The closest pair in the embedding space is **{closest['outlet_a']}**–**{closest['outlet_b']}** "
-    f"(cosine distance **{closest['distance']:.3f}**); on the map it is **{map_closest['outlet_a']}**–**{map_closest['outlet_b']}**. "
+    f"**{rank_corr:.2f}**. The closest pair in the embedding space is **{toolkit.escape_markdown(closest['outlet_a'])}**–**{toolkit.escape_markdown(closest['outlet_b'])}** "
+    f"(cosine distance **{closest['distance']:.3f}**); on the map it is **{toolkit.escape_markdown(map_closest['outlet_a'])}**–**{toolkit.escape_markdown(map_closest['outlet_b'])}**. "
     f"**{distances.filter(pl.col('q') < 0.05).height}** pairs are further apart than the permutation null allows "
     f"(q below five per cent)."
 ))
@@ -373,7 +373,7 @@ assert nearest_to_focus is not None, "set nearest_to_focus in the cell above"
 others = {o for o in per_outlet["outlet"] if o != focus}
 best = min(others, key=lambda o: (distances.filter(pl.col("outlet_a").is_in([o, focus]) & pl.col("outlet_b").is_in([o, focus]))["distance"].item(), o))
 assert nearest_to_focus == best, "use `distance` (embedding space), not `map_distance`"
-display(Markdown(f"Correct: **{nearest_to_focus}** is nearest to **{focus}** in the embedding space."))
+display(toolkit.prose(f"Correct: **{toolkit.escape_markdown(nearest_to_focus)}** is nearest to **{toolkit.escape_markdown(focus)}** in the embedding space."))
 
 # %% [markdown]
 # ## Discussion

@@ -60,7 +60,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import toolkit
 from toolkit.analysis import analysis_paragraphs
@@ -83,7 +83,7 @@ articles, paragraphs = corpus.articles, corpus.paragraphs
 chosen = analysis_paragraphs(articles, paragraphs)
 embeddings = toolkit.embed(paragraphs, model=model, progress=False)
 events = group_events(articles, paragraphs, embeddings)
-display(Markdown(
+display(toolkit.prose(
     f"`group_events` puts the **{articles.height}** article blocks into **{events['event_id'].n_unique()}** events."
 ))
 
@@ -115,12 +115,12 @@ event_articles
 # %%
 label = members["event_label"][0]
 wired = canonical_event.filter(pl.col("wire").is_not_null())
-display(Markdown(
-    f"The event is **{event_id}** (*{label}*): **{event_articles.height}** article blocks, of which "
+display(toolkit.prose(
+    f"The event is **{event_id}** (*{toolkit.escape_markdown(label)}*): **{event_articles.height}** article blocks, of which "
     f"**{event_articles.height - canonical_event.height}** are same-outlet copies, leaving **{canonical_event.height}** "
     f"articles from **{canonical_event['outlet'].n_unique()}** outlets and **{event_paragraphs.height}** analysed paragraphs, "
     f"published from **{canonical_event['published'].min()}** to **{canonical_event['published'].max()}**. "
-    + (" ".join(f"**{r['outlet']}** carries a wire story credited to *{r['wire']}*." for r in wired.iter_rows(named=True)))
+    + (" ".join(f"**{toolkit.escape_markdown(r['outlet'])}** carries a wire story credited to *{toolkit.escape_markdown(r['wire'])}*." for r in wired.iter_rows(named=True)))
     + f" Syndicated stories among them: **{canonical_event['syndicated'].sum()}**."
 ))
 
@@ -129,7 +129,7 @@ per_outlet = event_paragraphs.group_by("outlet").agg(pl.col("article_id").n_uniq
 save_table(per_outlet, "04_event_outlets", output_dir)
 n_one = per_outlet.filter(pl.col("articles") == 1).height
 display(per_outlet)
-display(Markdown(
+display(toolkit.prose(
     f"**{n_one}** of the **{per_outlet.height}** outlets have one article in this event. With one article, an outlet's "
     f"coverage is a single editorial choice: there is **no sampling uncertainty estimate** to give, and every difference "
     f"below describes these articles, not the outlets' habits. Instead of intervals we show how the findings move with the "
@@ -152,23 +152,23 @@ save_table(context, "04_context_hans_india", output_dir)
 context_paragraphs = chosen.join(context.select("article_id"), on="article_id", how="semi")
 display(context)
 for text in context_paragraphs["text"].head(2):
-    display(Markdown(f"> {text}"))
+    display(toolkit.prose(f"> {toolkit.escape_markdown(text)}"))
 
 # %%
 if context.height:
     ctx = context.row(0, named=True)
     gap = (canonical_event["published"].min() - ctx["published"]).days
     sharers = articles.filter(pl.col("story_id") == ctx["story_id"])["outlet"].unique().sort().to_list()
-    display(Markdown(
+    display(toolkit.prose(
         f"Hans India's article (**{ctx['published']}**) is in event **{ctx['event_id']}**, not **{event_id}**: it was published "
         f"**{gap}** days before the event's first article, and `group_events` only joins articles published at most "
         f"**{group_events.__kwdefaults__['max_days']}** days apart (events span at most "
         f"**{group_events.__kwdefaults__['max_span_days']}** days). It reports the chiefs' **earlier video talks**, which "
-        f"announced the July meeting. Its story is run by **{len(sharers)}** outlets ({', '.join(sharers)}): syndicated wire copy, "
+        f"announced the July meeting. Its story is run by **{len(sharers)}** outlets ({', '.join(toolkit.escape_markdown(s) for s in sharers)}): syndicated wire copy, "
         f"which the wire policy counts once. It is context for the event, not coverage of it."
     ))
 else:
-    display(Markdown("This corpus has no Hans India article."))
+    display(toolkit.prose("This corpus has no Hans India article."))
 
 # %% [markdown]
 # ## 2. Themes: what each outlet stressed and what it left out
@@ -216,10 +216,10 @@ plt.show()
 
 # %%
 coverage_by_theme = {t: theme_table.filter(pl.col(t) > 0)["outlet"].to_list() for t in THEMES}
-display(Markdown("\n".join(
-    f"- **{t}**: mentioned by **{len(o)}** of **{theme_table.height}** outlets"
-    + (f" ({', '.join(o)})" if o else "")
-    + (f"; left out by {', '.join(sorted(set(theme_table['outlet']) - set(o)))}" if len(o) < theme_table.height else "")
+display(toolkit.prose("\n".join(
+    f"- **{toolkit.escape_markdown(t)}**: mentioned by **{len(o)}** of **{theme_table.height}** outlets"
+    + (f" ({', '.join(toolkit.escape_markdown(x) for x in o)})" if o else "")
+    + (f"; left out by {', '.join(toolkit.escape_markdown(x) for x in sorted(set(theme_table['outlet']) - set(o)))}" if len(o) < theme_table.height else "")
     for t, o in coverage_by_theme.items()
 )))
 
@@ -239,7 +239,7 @@ evidence = pl.DataFrame(evidence_rows, schema={"theme": pl.String, "outlet": pl.
 save_table(evidence, "04_theme_evidence", output_dir)
 for theme in THEMES:
     rows = evidence.filter(pl.col("theme") == theme)
-    display(Markdown(f"#### {theme}\n\n" + "\n\n".join(f"**{r['outlet']}** (matched: *{r['matched']}*)\n\n> {r['text']}" for r in rows.iter_rows(named=True))))
+    display(toolkit.prose(f"#### {toolkit.escape_markdown(theme)}\n\n" + "\n\n".join(f"**{toolkit.escape_markdown(r['outlet'])}** (matched: *{toolkit.escape_markdown(r['matched'])}*)\n\n> {toolkit.escape_markdown(r['text'])}" for r in rows.iter_rows(named=True))))
 
 # %% [markdown]
 # ### Your turn: who mentions China?
@@ -264,7 +264,7 @@ assert china_outlets is not None, "set china_outlets in the cell above"
 expected = sorted(o for o, text in zip(event_paragraphs["outlet"], event_paragraphs["text"]) if re.search(THEMES["China"], text, flags=re.I))
 assert china_outlets == sorted(set(expected)), "list each outlet once, sorted"
 silent = sorted(set(event_paragraphs["outlet"]) - set(china_outlets))
-display(Markdown(f"Correct: **{len(china_outlets)}** outlets mention China; **{len(silent)}** do not ({', '.join(silent) or 'none'})."))
+display(toolkit.prose(f"Correct: **{len(china_outlets)}** outlets mention China; **{len(silent)}** do not ({', '.join(toolkit.escape_markdown(x) for x in silent) or 'none'})."))
 
 # %% [markdown]
 # ## 3. A second measure: similarity to theme sentences
@@ -312,10 +312,10 @@ theme_sensitivity
 n_outlets = best_per_outlet.height
 stable = theme_sensitivity.group_by("theme").agg((pl.col("agree") == n_outlets).all().alias("all_agree"))
 best_t = theme_sensitivity.group_by("threshold").agg(pl.col("agree").sum()).sort(["agree", "threshold"], descending=[True, False]).row(0)
-display(Markdown(
+display(toolkit.prose(
     f"Keyword rules and sentence similarity agree on every outlet, at every threshold tried "
     f"({', '.join(f'{t:.1f}' for t in thresholds)}), for **{stable['all_agree'].sum()}** of the **{len(THEMES)}** themes"
-    + (f" ({', '.join(stable.filter('all_agree')['theme'].sort())})" if stable['all_agree'].sum() else "")
+    + (f" ({', '.join(toolkit.escape_markdown(x) for x in stable.filter('all_agree')['theme'].sort())})" if stable['all_agree'].sum() else "")
     + f". Overall agreement is highest at threshold **{best_t[0]:.1f}** (**{best_t[1]}** of **{n_outlets * len(THEMES)}** outlet × theme calls). "
     f"Where the two measures disagree, read the evidence paragraphs before making a claim."
 ))
@@ -339,17 +339,17 @@ sensitivity
 
 # %%
 unique = comparison.unique_points
-display(Markdown(
+display(toolkit.prose(
     f"At the default threshold **{comparison.threshold:.1f}**, **{unique.height}** of **{comparison.coverage.height}** "
     f"paragraphs are unique points: "
-    + ", ".join(f"**{o}** {n}" for o, n in unique.group_by("outlet").len().sort("outlet").iter_rows())
+    + ", ".join(f"**{toolkit.escape_markdown(o)}** {n}" for o, n in unique.group_by("outlet").len().sort("outlet").iter_rows())
     + ". Across the thresholds in the table the count runs from "
     + f"**{comparison.sensitivity.group_by('threshold').agg(pl.col('n_unique').sum()).sort('threshold')['n_unique'][0]}** to "
     + f"**{comparison.sensitivity.group_by('threshold').agg(pl.col('n_unique').sum()).sort('threshold')['n_unique'][-1]}**: "
     "read a point as unique only when it stays unique at the lowest threshold, where a weaker match elsewhere already counts."
 ))
 for row in unique.iter_rows(named=True):
-    display(Markdown(f"**{row['outlet']}** (best match elsewhere {row['max_similarity_elsewhere']:.2f}, in {row['nearest_outlet']})\n\n> {row['text']}"))
+    display(toolkit.prose(f"**{toolkit.escape_markdown(row['outlet'])}** (best match elsewhere {row['max_similarity_elsewhere']:.2f}, in {toolkit.escape_markdown(row['nearest_outlet'])})\n\n> {toolkit.escape_markdown(row['text'])}"))
 
 # %% [markdown]
 # ## 5. Frames of the event's articles
@@ -385,9 +385,9 @@ event_shares.filter(pl.col("n_in_category") > 0).select("outlet", "category", "n
 frame_mix = primary_articles.group_by("primary_frame").agg(pl.col("outlet").sort().alias("outlets")).sort("primary_frame")
 narrow_margin = 0.05  # softmax score units
 narrow = primary_articles.filter(pl.col("margin") < narrow_margin)
-display(Markdown(
+display(toolkit.prose(
     "Primary frame of each article: "
-    + "; ".join(f"**{f}**: {', '.join(o)}" for f, o in frame_mix.iter_rows())
+    + "; ".join(f"**{toolkit.escape_markdown(f)}**: {', '.join(toolkit.escape_markdown(x) for x in o)}" for f, o in frame_mix.iter_rows())
     + f". **{narrow.height}** of **{primary_articles.height}** articles have a margin below **{narrow_margin}** between the scores "
     f"of their first and second frame (smallest margin: **{primary_articles['margin'].min():.2f}**). Outlet intervals on the paragraph shares exist for **{event_shares.filter(pl.col('ci_low').is_not_nan())['outlet'].n_unique()}** "
     f"outlet(s) of **{event_shares['outlet'].n_unique()}**; and **{event_shares.filter(pl.col('q_value') < 0.05).height}** "
@@ -421,7 +421,7 @@ assert most_unique_outlet is not None, "set most_unique_outlet in the cell above
 cov = comparison.coverage.group_by("outlet").agg((pl.col("max_similarity_elsewhere") < comparison.threshold).mean().alias("rate"))
 assert most_unique_outlet == cov.sort(["rate", "outlet"], descending=[True, False])["outlet"][0], "divide unique points by the outlet's paragraphs"
 rate = cov.filter(pl.col("outlet") == most_unique_outlet)["rate"].item()
-display(Markdown(f"Correct: **{rate:.0%}** of **{most_unique_outlet}**'s paragraphs make a point no other outlet makes at the default threshold."))
+display(toolkit.prose(f"Correct: **{rate:.0%}** of **{toolkit.escape_markdown(most_unique_outlet)}**'s paragraphs make a point no other outlet makes at the default threshold."))
 
 # %% [markdown]
 # ## Discussion

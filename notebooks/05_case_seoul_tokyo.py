@@ -60,7 +60,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import toolkit
 from toolkit.analysis import analysis_paragraphs
@@ -82,7 +82,7 @@ articles, paragraphs = corpus.articles, corpus.paragraphs
 chosen = analysis_paragraphs(articles, paragraphs)
 vectors = toolkit.embed(chosen, model=model, progress=False)
 canonical = articles.filter(pl.col("duplicate_of").is_null())
-display(Markdown(f"**{canonical.height}** canonical articles, **{chosen.height}** analysed paragraphs."))
+display(toolkit.prose(f"**{canonical.height}** canonical articles, **{chosen.height}** analysed paragraphs."))
 
 # %% [markdown]
 # ## 1. Selecting the case
@@ -107,12 +107,12 @@ tests
 # %%
 case_paragraphs = chosen.join(case.select("article_id"), on="article_id", how="semi", maintain_order="left")
 outside_period = tests.filter(~pl.col("in_period") & pl.col("keyword_in_title"))
-display(Markdown(
+display(toolkit.prose(
     f"**{case.height}** articles pass both filters, with **{case_paragraphs.height}** analysed paragraphs, from "
     f"**{case['published'].min()}** to **{case['published'].max()}**. They come from **{case['outlet'].n_unique()}** "
-    f"outlet(s): {', '.join(case['outlet'].unique().sort())}. "
+    f"outlet(s): {', '.join(toolkit.escape_markdown(x) for x in case['outlet'].unique().sort())}. "
     f"**{outside_period.height}** article(s) match a keyword but fall outside the period"
-    + (f" ({'; '.join(f'{d}: *{t}*' for d, t in outside_period.select('published', 'title').iter_rows())})" if outside_period.height else "")
+    + (f" ({'; '.join(f'{d}: *{toolkit.escape_markdown(t)}*' for d, t in outside_period.select('published', 'title').iter_rows())})" if outside_period.height else "")
     + ". With "
     + ("a single outlet, this is that outlet's account of Korea–Japan relations, not the media's" if case['outlet'].n_unique() == 1 else "several outlets, outlet and time are mixed below")
     + "."
@@ -142,9 +142,9 @@ assert n_with_japan is not None, "set n_with_japan in the cell above"
 in_period = [t for d, t in canonical.select("published", "title").iter_rows() if d is not None and period[0] <= d <= period[1]]
 extra = [t for t in in_period if re.search(r"\bJapan\b", t, re.I) and not re.search(keyword_rx, t)]
 assert n_with_japan == case.height + len(extra), "keep the period filter, and match the keywords in the title"
-display(Markdown(
+display(toolkit.prose(
     f"Correct: **{n_with_japan}** articles instead of **{case.height}**. The extra titles:\n\n"
-    + "\n".join(f"- *{t}*" for t in extra)
+    + "\n".join(f"- *{toolkit.escape_markdown(t)}*" for t in extra)
     + "\n\nRead them: a keyword list is a definition of the case, so state it and show what it leaves out."
 ))
 
@@ -188,10 +188,10 @@ save_figure(fig, "05_timeline", output_dir)
 plt.show()
 
 # %%
-display(Markdown(
+display(toolkit.prose(
     "Primary frames: "
-    + "; ".join(f"**{f}** {n}" for f, n in case_frames.group_by("primary_frame").len().sort("primary_frame").iter_rows())
-    + f". The closest call is *{case_frames.sort('margin')['title'][0]}* (margin **{case_frames['margin'].min():.2f}**); "
+    + "; ".join(f"**{toolkit.escape_markdown(f)}** {n}" for f, n in case_frames.group_by("primary_frame").len().sort("primary_frame").iter_rows())
+    + f". The closest call is *{toolkit.escape_markdown(case_frames.sort('margin')['title'][0])}* (margin **{case_frames['margin'].min():.2f}**); "
     f"frame labels are an unsupervised proxy, so a small margin means the article sits between two frames."
 ))
 
@@ -247,7 +247,7 @@ plt.show()
 first_month, last_month = by_month.sort("month").row(0, named=True), by_month.sort("month").row(-1, named=True)
 most_coop = article_scores.sort("mean", descending=True).row(0, named=True)
 least_coop = article_scores.sort("mean").row(0, named=True)
-display(Markdown(
+display(toolkit.prose(
     f"Months with articles: **{by_month.height}** ({', '.join(f'{m} ({n} articles)' for m, n in by_month.select('month', 'n_articles').iter_rows())}). "
     f"**{first_month['month']}**: mean **{first_month['mean']:.3f}** (CI **{first_month['ci_low']:.3f}** to **{first_month['ci_high']:.3f}**); "
     f"**{last_month['month']}**: **{last_month['mean']:.3f}** (CI **{last_month['ci_low']:.3f}** to **{last_month['ci_high']:.3f}**). "
@@ -255,7 +255,7 @@ display(Markdown(
     f"{'overlap' if max(first_month['ci_low'], last_month['ci_low']) <= min(first_month['ci_high'], last_month['ci_high']) else 'do not overlap'}"
     f" (an interval is NaN for a month with one article). Permutation p for each month against shuffled months: "
     f"{', '.join(f'{m} {p:.2f}' for m, p in by_month.select('month', 'perm_p').iter_rows())}. "
-    f"Most cooperative article: *{most_coop['title']}* (**{most_coop['mean']:.3f}**); least: *{least_coop['title']}* (**{least_coop['mean']:.3f}**)."
+    f"Most cooperative article: *{toolkit.escape_markdown(most_coop['title'])}* (**{most_coop['mean']:.3f}**); least: *{toolkit.escape_markdown(least_coop['title'])}* (**{least_coop['mean']:.3f}**)."
 ))
 
 # %% [markdown]
@@ -279,9 +279,9 @@ widest_title = article_scores.with_columns((pl.col("highest") - pl.col("lowest")
 assert widest_title is not None, "set widest_title in the cell above"
 spans = paragraph_scores.group_by("title").agg((pl.col("score").max() - pl.col("score").min()).alias("span"))
 assert widest_title == spans.sort("span", descending=True)["title"][0], "compare highest minus lowest paragraph score per article"
-display(Markdown(f"Correct: *{widest_title}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis, more than the gap between the months."
+display(toolkit.prose(f"Correct: *{toolkit.escape_markdown(widest_title)}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis, more than the gap between the months."
                  if spans["span"].max() > abs(last_month["mean"] - first_month["mean"]) else
-                 f"Correct: *{widest_title}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis."))
+                 f"Correct: *{toolkit.escape_markdown(widest_title)}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis."))
 
 # %% [markdown]
 # ## 4. Words of the start and of the end of the period
@@ -298,12 +298,12 @@ display(words.head(8).select("term", "count_a", "count_b", "z", "q"), words.sort
 # %%
 early = words.filter(pl.col("z") >= 1.96)
 late = words.filter(pl.col("z") <= -1.96).sort("z")
-display(Markdown(
+display(toolkit.prose(
     f"**{words['n_articles_a'][0]}** articles (**{words['n_paragraphs_a'][0]}** paragraphs) of {first_month['month']} against "
     f"**{words['n_articles_b'][0]}** articles (**{words['n_paragraphs_b'][0]}** paragraphs) of {last_month['month']}. "
     f"Terms beyond |z| = 1.96: **{early.height}** lean to {first_month['month']} "
-    f"({', '.join(f'*{t}*' for t in early.head(6)['term']) or 'none'}), **{late.height}** to {last_month['month']} "
-    f"({', '.join(f'*{t}*' for t in late.head(6)['term']) or 'none'}). Terms with q below five per cent: "
+    f"({', '.join(f'*{toolkit.escape_markdown(t)}*' for t in early.head(6)['term']) or 'none'}), **{late.height}** to {last_month['month']} "
+    f"({', '.join(f'*{toolkit.escape_markdown(t)}*' for t in late.head(6)['term']) or 'none'}). Terms with q below five per cent: "
     f"**{words.filter(pl.col('q') < 0.05).height}**."
 ))
 
@@ -324,9 +324,9 @@ save_table(summary.with_columns(pl.col(pl.Float64).round(6)), "05_period_summary
 summary
 
 # %%
-display(Markdown(
+display(toolkit.prose(
     "\n".join(
-        f"- **{r['month']}**: **{r['articles']}** article(s), **{r['paragraphs']}** paragraphs; frames: {', '.join(r['primary_frames'])}; "
+        f"- **{r['month']}**: **{r['articles']}** article(s), **{r['paragraphs']}** paragraphs; frames: {', '.join(toolkit.escape_markdown(x) for x in r['primary_frames'])}; "
         f"cooperation mean **{r['cooperation_mean']:.3f}**"
         + (f" (CI **{r['ci_low']:.3f}** to **{r['ci_high']:.3f}**)." if not np.isnan(r["ci_low"]) else " (one article: no interval).")
         for r in summary.iter_rows(named=True)

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from toolkit import cache as tc
+from toolkit.errors import OutputError
 
 
 def _vectors(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
@@ -77,8 +78,9 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pl.DataFrame, "write_parquet", boom)
     store = tc.EmbeddingCache(tmp_path, _ns())
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="disk full") as caught:
         store.put([tc.text_key("x")], _vectors(1), [1])
+    assert caught.value.path.startswith(str(store.folder / "shard-"))  # the message names the file
     assert list(store.folder.iterdir()) == []
 
 

@@ -25,6 +25,8 @@ _LAZY = {
     "static_map": ("toolkit.maps", "static_map"),
     "interactive_map": ("toolkit.maps", "interactive_map"),
     "analyze_dir": ("toolkit.analysis", "analyze_dir"),
+    "prose": ("toolkit.safe", "prose"),
+    "escape_markdown": ("toolkit.safe", "escape_markdown"),
 }
 
 __all__ = sorted(_LAZY)
@@ -38,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.events import group_events
     from toolkit.maps import interactive_map, static_map
     from toolkit.projection import project
+    from toolkit.safe import escape_markdown, prose
 
 
 def __getattr__(name: str) -> Any:

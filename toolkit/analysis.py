@@ -25,10 +25,21 @@ copies (``duplicate_of`` set) are left out so a story printed twice does not
 weigh twice; syndicated copies in other outlets stay, flagged by
 ``story_id``. Subheads are headings, not text, and are left out too.
 Running it twice gives identical tables and figures.
+
+The outputs are published as a set. Everything is written to a private
+staging folder inside DIR first; only when every file is ready are they
+moved into place, with an ``ANALYSIS_INCOMPLETE`` marker standing while
+they move. A run that fails or is killed before that leaves the previous
+outputs untouched; one killed while moving leaves the marker, and
+:func:`check_complete` (used by every reader of these files) refuses the
+folder until ``analyze`` is run again.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +49,42 @@ from toolkit.atomic import write_json, write_parquet
 from toolkit.errors import ToolkitError
 
 STABILITY_SEEDS = (0, 1, 2, 3, 4)
+#: Stands in DIR while a run moves its outputs into place.
+INCOMPLETE_MARKER = "ANALYSIS_INCOMPLETE"
+_STAGING_PREFIX = ".analyze-"
 
 
 class AnalysisError(ToolkitError):
-    """The folder lacks what ``analyze`` needs."""
+    """The folder lacks what ``analyze`` needs, or holds an interrupted run's outputs."""
+
+
+def check_complete(directory: str | Path) -> None:
+    """Raise :class:`AnalysisError` if an ``analyze`` run on ``directory`` was interrupted while publishing.
+
+    Parameters
+    ----------
+    directory : path
+        A folder written by ``python -m toolkit analyze``.
+    """
+    directory = Path(directory)
+    if (directory / INCOMPLETE_MARKER).exists():
+        msg = (f"got a folder whose analysis outputs are a mix of two runs ({INCOMPLETE_MARKER} is present), "
+               f"expected complete outputs: run 'python -m toolkit analyze {directory}' again")
+        raise AnalysisError(msg)
+
+
+def _publish(staging: Path, directory: Path) -> None:
+    """Move every staged file into ``directory``, under the incomplete marker."""
+    from toolkit.atomic import atomic_write
+
+    marker = directory / INCOMPLETE_MARKER
+    atomic_write(marker, lambda fh: fh.write(b"An analyze run was interrupted while writing its outputs; run it again.\n"))
+    # The report goes last: a folder whose report is new has every other new file.
+    names = sorted(p.name for p in staging.iterdir())
+    names.sort(key=lambda n: n == "analysis_report.json")
+    for name in names:
+        os.replace(staging / name, directory / name)
+    marker.unlink()
 
 
 def _read(directory: Path, name: str) -> pl.DataFrame:
@@ -94,6 +137,32 @@ def analyze_dir(
     dict
         The analysis report (also written to ``analysis_report.json``).
     """
+    directory = Path(directory)
+    # Staging folders of runs killed before publishing hold nothing anyone reads.
+    for stale in directory.glob(f"{_STAGING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    _read(directory, "articles")  # fail before making a staging folder in a folder that is not a corpus
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=directory))
+    try:
+        record = _analyze(directory, staging, random_state=random_state, outlier_policy=outlier_policy, wire_policy=wire_policy,
+                          stability_seeds=stability_seeds, figures=figures)
+        _publish(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return record
+
+
+def _analyze(
+    directory: Path,
+    staging: Path,
+    *,
+    random_state: int,
+    outlier_policy: str,
+    wire_policy: str,
+    stability_seeds: tuple[int, ...],
+    figures: bool,
+) -> dict[str, Any]:
+    """The work of :func:`analyze_dir`: read from ``directory``, write every output to ``staging``."""
     from toolkit.clustering import cluster_paragraphs_with_report, cluster_stability, outlier_rates, representative_paragraphs
     from toolkit.events import group_events
     from toolkit.maps import interactive_map, map_data, static_map
@@ -104,7 +173,6 @@ def analyze_dir(
     from toolkit.shares import framing_tables
     from toolkit.wire import apply_wire_policy
 
-    directory = Path(directory)
     articles = _read(directory, "articles")
     paragraphs = _read(directory, "paragraphs")
     embeddings = _read(directory, "embeddings")
@@ -127,16 +195,16 @@ def analyze_dir(
     outlets_by_size = measured.join(measure_articles.select("article_id", "outlet"), on="article_id").group_by("outlet").len().sort(["len", "outlet"], descending=[True, False])
     words = fightin_words(measured, measure_articles, group_a=outlets_by_size["outlet"][0], wire_policy=wire_policy)
 
-    write_parquet(clusters, directory / "clusters.parquet")
-    write_parquet(events, directory / "events.parquet")
+    write_parquet(clusters, staging / "clusters.parquet")
+    write_parquet(events, staging / "events.parquet")
     for name in ("frames", "article_frames", "outlet_frames", "outlet_clusters"):
         if framing[name] is not None:
-            write_parquet(framing[name], directory / f"{name}.parquet")
-    write_parquet(distances, directory / "outlet_distances.parquet")
-    write_parquet(axis_scores, directory / "axis_scores.parquet")
-    write_parquet(axes, directory / "axis_by_outlet.parquet")
-    write_parquet(words, directory / "fightin_words.parquet")
-    write_map(coords, directory / "map.parquet", params={"random_state": random_state})
+            write_parquet(framing[name], staging / f"{name}.parquet")
+    write_parquet(distances, staging / "outlet_distances.parquet")
+    write_parquet(axis_scores, staging / "axis_scores.parquet")
+    write_parquet(axes, staging / "axis_by_outlet.parquet")
+    write_parquet(words, staging / "fightin_words.parquet")
+    write_map(coords, staging / "map.parquet", params={"random_state": random_state})
 
     rates = outlier_rates(clusters, chosen, articles)
     reps = representative_paragraphs(clusters, vectors, chosen, k=3)
@@ -147,12 +215,12 @@ def analyze_dir(
             events.select("article_id", "event_id", "event_label"), on="article_id", how="left", maintain_order="left"
         ).drop("article_id")
         data = map_data(articles, chosen, clusters, event_by_paragraph)
-        static_map(coords, data, color_by="outlet", label_by="cluster_label", path=directory / "map", title="Paragraph map (UMAP), coloured by outlet")
+        static_map(coords, data, color_by="outlet", label_by="cluster_label", path=staging / "map", title="Paragraph map (UMAP), coloured by outlet")
         interactive_map(
             coords,
             data,
             color_by=("outlet", "outlet_country", "cluster_label", "event_label"),
-            path=directory / "map.html",
+            path=staging / "map.html",
             title="Paragraph map (UMAP)",
         )
 
@@ -184,5 +252,5 @@ def analyze_dir(
         "wire_policy": wire_policy,
         "fightin_words_group": outlets_by_size["outlet"][0],
     }
-    write_json(record, directory / "analysis_report.json")
+    write_json(record, staging / "analysis_report.json")
     return record

@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from toolkit.manifest import sha256_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import nbformat
@@ -60,6 +63,11 @@ PACKAGES = (
     "nbclient", "nbformat", "nbconvert", "jupytext", "ipykernel", "papermill",
 )
 SUBDIRS = ("notebooks", "html", "figures", "tables", "maps")
+#: Present while a build runs; removed only after manifest.json is written, so a
+#: folder with this file (or without a manifest) is not a complete appendix.
+INCOMPLETE_MARKER = "INCOMPLETE"
+#: nbconvert template that loads nothing from the network (see toolkit/data/nbconvert).
+TEMPLATE_DIR = Path(__file__).resolve().parent / "data" / "nbconvert"
 
 
 # --------------------------------------------------------------------------- helpers for notebooks
@@ -91,15 +99,20 @@ def save_table(frame: pl.DataFrame, name: str, output_dir: str | os.PathLike[str
     """
     import polars as pl
 
+    from toolkit.atomic import atomic_write
+    from toolkit.safe import neutralise_csv
+
     folder = _folder(output_dir, "tables")
     nested = [c for c, t in frame.schema.items() if t.is_nested()]
     flat = frame.with_columns(pl.col(c).map_elements(lambda v: json.dumps(v.to_list() if hasattr(v, "to_list") else v, default=str),
                                                       return_dtype=pl.String) for c in nested) if nested else frame
     csv = folder / f"{name}.csv"
     parquet = folder / f"{name}.parquet"
-    flat.write_csv(csv)
+    # The CSV is what people open in a spreadsheet: formula-like cells are neutralised there.
+    # The Parquet keeps the data exactly.
+    atomic_write(csv, lambda fh: neutralise_csv(flat).write_csv(fh))
     # No statistics: they are the only part of the file polars may order differently.
-    frame.write_parquet(parquet, statistics=False, compression="zstd")
+    atomic_write(parquet, lambda fh: frame.write_parquet(fh, statistics=False, compression="zstd"))
     return [csv, parquet]
 
 
@@ -206,19 +219,30 @@ def write_student(out_dir: str | os.PathLike[str], sources: Iterable[Path] | Non
     return written
 
 
-def kernel_manager() -> Any:
+def kernel_manager(folder: str | os.PathLike[str]) -> Any:
     """A kernel manager that runs this interpreter's ipykernel, whatever specs the user has.
 
     A ``python3`` kernel spec in the user's Jupyter folder could point to
     another Python; the appendix must run in this venv, so the spec is
-    written to a private folder and used from there.
+    written to ``folder`` and used from there.
+
+    Parameters
+    ----------
+    folder : path
+        A private folder made by ``tempfile.mkdtemp`` (mode 0700). A folder
+        that another user could have created first would let them choose the
+        command the kernel runs, so anything else is refused.
     """
     from jupyter_client import KernelManager
     from jupyter_client.kernelspec import KernelSpecManager
 
-    folder = Path(tempfile.gettempdir()) / f"toolkit-kernels-{hashlib.sha256(sys.executable.encode()).hexdigest()[:12]}"
+    folder = Path(folder)
+    info = folder.lstat()
+    if folder.is_symlink() or not folder.is_dir() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        msg = f"got kernel folder {folder} that is not a private folder of this user, expected one from tempfile.mkdtemp"
+        raise PermissionError(msg)
     spec_dir = folder / KERNEL_NAME
-    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec_dir.mkdir(mode=0o700)
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python (framing toolkit)",
@@ -305,37 +329,39 @@ def execute_notebook(
         raise ValueError(msg)
     nb = inject_parameters(nb, parameters)
     started = time.perf_counter()
-    client = NotebookClient(nb, km=kernel_manager(), timeout=timeout, resources={"metadata": {"path": str(source.parent)}})
-    client.execute(env=dict(env if env is not None else os.environ))
+    # A fresh private folder for the kernel spec, removed afterwards: never a predictable path.
+    kernel_dir = tempfile.mkdtemp(prefix="toolkit-kernel-")
+    try:
+        client = NotebookClient(nb, km=kernel_manager(kernel_dir), timeout=timeout, resources={"metadata": {"path": str(source.parent)}})
+        client.execute(env=dict(env if env is not None else os.environ))
+    finally:
+        shutil.rmtree(kernel_dir, ignore_errors=True)
     seconds = time.perf_counter() - started
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out_path)
+    from toolkit.atomic import atomic_write
+
+    atomic_write(out_path, lambda fh: fh.write(nbformat.writes(nb).encode("utf-8") + b"\n"))
     return seconds
 
 
 def export_html(notebook: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> Path:
-    """Export an executed notebook to a standalone HTML page with nbconvert."""
+    """Export an executed notebook to a standalone HTML page with nbconvert.
+
+    The page uses JupyterLab's look through the ``offline`` template
+    (``toolkit/data/nbconvert``), which drops the require.js, MathJax,
+    Mermaid and widget scripts that nbconvert loads from a CDN: the page
+    fetches nothing from the network.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(notebook, as_version=4))
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(body, encoding="utf-8")
-    return out
+    from toolkit.atomic import atomic_write
+
+    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATE_DIR)])
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    return atomic_write(out_path, lambda fh: fh.write(body.encode("utf-8")))
 
 
 # --------------------------------------------------------------------------- manifest
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def corpus_digest(corpus: str | os.PathLike[str]) -> dict[str, Any]:
@@ -456,12 +482,17 @@ def build_appendix(
     dict
         The manifest (also written to ``manifest.json``).
     """
-    import shutil
+    from toolkit.atomic import atomic_write, write_json
 
     out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    # Mark the folder incomplete before touching anything, and drop the old manifest:
+    # a build killed half-way leaves a folder that says so, never a mix that looks whole.
+    atomic_write(out / INCOMPLETE_MARKER, lambda fh: fh.write(
+        b"This appendix build did not finish: its files are a mix of old and new. Re-run the build.\n"))
+    (out / "manifest.json").unlink(missing_ok=True)
     for sub in SUBDIRS:
         shutil.rmtree(out / sub, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
     params = {"corpus_path": str(Path(corpus).resolve()), "model": model, "seed": seed, "output_dir": str(out)}
     timings: dict[str, float] = {}
     names = []
@@ -477,9 +508,10 @@ def build_appendix(
             print(f"{src.stem}: executed in {seconds:.1f} s -> {executed.relative_to(out.parent)}")
     manifest = build_manifest(out, corpus=Path(corpus), embeddings=Path(embeddings) if embeddings else None,
                               parameters=params, notebooks=names)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (out / "timings.json").write_text(json.dumps({"seconds": timings, "total": round(sum(timings.values()), 1)}, indent=2) + "\n",
-                                      encoding="utf-8")
+    write_json({"seconds": timings, "total": round(sum(timings.values()), 1)}, out / "timings.json")
+    # The manifest is written last, then the marker goes: together they mean "complete".
+    write_json(manifest, out / "manifest.json", sort_keys=True)
+    (out / INCOMPLETE_MARKER).unlink()
     if echo:
         print(f"appendix: {len(names)} notebooks in {sum(timings.values()):.1f} s, "
               f"{len(manifest['tables'])} table files -> {out / 'manifest.json'}")

@@ -41,6 +41,10 @@ _META_KEY = "toolkit.embedding_cache"
 _FORMAT = 1
 
 
+class CacheWriteWarning(UserWarning):
+    """The cache could not be written; the run goes on without caching."""
+
+
 class CacheCorruptionWarning(UserWarning):
     """A cache shard failed its checksum or could not be read; it will be recomputed."""
 

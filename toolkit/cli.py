@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
+from toolkit.safe import printable
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -44,14 +45,23 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
+    import warnings
+
+    from toolkit.cache import CacheWriteWarning
     from toolkit.embedding import embed_dir
 
-    embed_dir(
-        args.dir,
-        model=args.model,
-        batch_size=args.batch_size,
-        progress=not args.quiet,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheWriteWarning)
+        embed_dir(
+            args.dir,
+            model=args.model,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+            cache=not args.no_cache,
+        )
+    for item in caught:
+        if issubclass(item.category, CacheWriteWarning):
+            print(f"warning: {printable(item.message)}", file=sys.stderr)
     return 0
 
 
@@ -92,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", default=None, help="sentence-transformers model name or local path")
     embed.add_argument("--batch-size", type=int, default=64)
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
+    embed.add_argument("--no-cache", action="store_true", help="neither read nor write the embedding cache")
     embed.set_defaults(func=_cmd_embed)
 
     analyze = sub.add_parser("analyze", help="clusters, events and UMAP maps from an embedded folder")
@@ -107,13 +118,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        # Outputs are written atomically, so an interrupted step leaves the previous files.
+        print("interrupted", file=sys.stderr)
+        return 130
     except ToolkitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     except Exception as exc:  # one line, never a traceback, unless debugging
         if os.environ.get("TOOLKIT_DEBUG"):
             raise
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {printable(exc)}", file=sys.stderr)
         return 1
 
 

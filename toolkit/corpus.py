@@ -19,12 +19,12 @@ from typing import Any
 import polars as pl
 
 from toolkit import schema
-from toolkit.atomic import write_json
+from toolkit.atomic import staged, write_json
 from toolkit.articles import BuiltArticle, build_article, content_id
 from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, PageParser
-from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest, sha256_file
+from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
 from toolkit.reading import read_lines
 from toolkit.registry import OutletRegistry, default_chrome, default_registry
 
@@ -169,7 +169,7 @@ def _process_page(task: _Task) -> _FileOutcome:
     registry = default_registry(task.outlets)
     parser = PageParser(registry, default_chrome(task.chrome))
     page = read_lines(path)
-    sha = sha256_file(path)
+    sha = page.sha256
     notes: list[str] = []
     if task.manifest_sha256 and task.manifest_sha256 != sha:
         notes.append(f"{path.name}: sha256 differs from the manifest; its crawl date may not apply")
@@ -211,7 +211,7 @@ def _process_table(task: _Task) -> _FileOutcome:
     from toolkit.tabular import read_article_table
 
     registry = default_registry(task.outlets)
-    raws = read_article_table(task.path, registry=registry)
+    raws, sha = read_article_table(task.path, registry=registry)
     removed: Counter[str] = Counter()
     built = [build_article(r, crawl_date=None, registry=registry, ledger=None, removed=removed) for r in raws]
     for b, r in zip(built, raws, strict=True):
@@ -219,7 +219,7 @@ def _process_table(task: _Task) -> _FileOutcome:
             b.row["published"] = r.date.value
     file_report = {
         "file": task.path.name,
-        "sha256": sha256_file(task.path),
+        "sha256": sha,
         "kind": "table",
         "layout": "tabular",
         "rows": len(raws),
@@ -595,16 +595,14 @@ def write_corpus(
         # Parts are in input order, so part k needs only the next slice of the
         # resolved columns: one part at a time keeps memory flat.
         offset = 0
-        with _ParquetAppender(out / ".articles.parquet.tmp") as articles_out:
+        with staged(out / "articles.parquet") as tmp, _ParquetAppender(tmp) as articles_out:
             for part in article_files:
                 base = pl.read_parquet(part)
                 articles_out.write(_finish_articles(base.lazy(), resolved.slice(offset, base.height)).collect())
                 offset += base.height
-        with _ParquetAppender(out / ".paragraphs.parquet.tmp") as paragraphs_out:
+        with staged(out / "paragraphs.parquet") as tmp, _ParquetAppender(tmp) as paragraphs_out:
             for part in paragraph_files:
                 paragraphs_out.write(pl.read_parquet(part))
-        for name in ("articles", "paragraphs"):
-            (out / f".{name}.parquet.tmp").replace(out / f"{name}.parquet")
         report = _report(builder, resolved, n_paragraphs, dedup)
         write_json(report, out / "ingest_report.json")
     finally:

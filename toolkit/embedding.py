@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,9 @@ import polars as pl
 
 from toolkit import cache as _cache
 from toolkit import model as _model
-from toolkit.errors import EmbeddingError
-from toolkit.atomic import write_json
+from toolkit.atomic import staged, write_json
+from toolkit.cache import CacheWriteWarning
+from toolkit.errors import EmbeddingError, OutputError
 from toolkit.schema import embeddings_schema
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -221,6 +222,16 @@ class _Session:
         self.store = _open_cache(self.cache, self.namespace)
         self.st_model: SentenceTransformer | None = None
 
+    def _store_put(self, keys: list[str], vectors: np.ndarray, counts: list[int]) -> None:
+        # A cache that cannot be written (read-only, full, no permission) must not
+        # cost the vectors already computed: warn once and go on without caching.
+        assert self.store is not None
+        try:
+            self.store.put(keys, vectors, counts)
+        except OutputError as exc:
+            warnings.warn(f"embedding cache not written, continuing without caching: {exc}", CacheWriteWarning, stacklevel=2)
+            self.store = None
+
     def window(self) -> int | None:
         return self.st_model.max_seq_length if self.st_model is not None else self.info.max_seq_length
 
@@ -278,7 +289,7 @@ class _Session:
             vectors[group] = encoded
             n_tokens[group] = counts
             if self.store is not None:
-                self.store.put([keys[s] for s in group], encoded, counts)
+                self._store_put([keys[s] for s in group], encoded, counts)
             if bar is not None:
                 bar.update(int(rows_per_unique[group].sum()))
         assert vectors is not None and dim is not None  # at least one text, found or encoded
@@ -513,33 +524,27 @@ def embed_dir(
     target = folder / "embeddings.parquet"
     report = EmbedReport()
     started = time.perf_counter()
-    fd, tmp_name = tempfile.mkstemp(prefix=".embeddings.parquet.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
     writer: pq.ParquetWriter | None = None
     bar = _progress_bar(_show_progress(progress, total), total)
     try:
-        for batch in reader.iter_batches(batch_size=chunk_rows, columns=["paragraph_id", "text"]):
-            chunk = _paragraph_frame(pl.from_arrow(pa.Table.from_batches([batch])))
-            out, part = session.embed_frame(chunk, bar)
-            report.add(part)
-            table = out.to_arrow()
-            if writer is None:
-                meta = {PROVENANCE_KEY.encode(): json.dumps(part.provenance).encode()}
-                writer = pq.ParquetWriter(tmp, table.schema.with_metadata(meta), compression="zstd")
-            writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
-        assert writer is not None  # total > 0
-        writer.close()
-        writer = None
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        with staged(target) as tmp:
+            for batch in reader.iter_batches(batch_size=chunk_rows, columns=["paragraph_id", "text"]):
+                chunk = _paragraph_frame(pl.from_arrow(pa.Table.from_batches([batch])))
+                out, part = session.embed_frame(chunk, bar)
+                report.add(part)
+                table = out.to_arrow()
+                if writer is None:
+                    meta = {PROVENANCE_KEY.encode(): json.dumps(part.provenance).encode()}
+                    writer = pq.ParquetWriter(tmp, table.schema.with_metadata(meta), compression="zstd")
+                writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+            assert writer is not None  # total > 0
+            writer.close()
+            writer = None
     finally:
         if bar is not None:
             bar.close()
         if writer is not None:
             writer.close()
-        tmp.unlink(missing_ok=True)
     write_json(report.provenance, folder / "embeddings_provenance.json")
     report.seconds = time.perf_counter() - started
     if echo:

@@ -34,5 +34,25 @@ class CorpusError(ToolkitError):
         return (type(self), (self.path, self.line, self.problem))
 
 
+class OutputError(ToolkitError):
+    """A file could not be written (disk full, no permission, read-only folder).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file that was being written.
+    reason : str
+        The operating system's words for the failure.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: could not write: {reason}")
+
+    def __reduce__(self) -> tuple[type[OutputError], tuple[str, str]]:
+        return (type(self), (self.path, self.reason))
+
+
 class EmbeddingError(ToolkitError):
     """Embedding input or model problems (bad frame, missing model)."""

@@ -277,11 +277,10 @@ def write_map(coords: pl.DataFrame, path: str | Path, *, params: dict[str, Any] 
         The written file.
     """
     coords = _check_coords(coords).select(pl.col(n).cast(t) for n, t in COORDS_SCHEMA.items())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from toolkit.atomic import atomic_write
+
     meta = {PARAMS_KEY: json.dumps(params or {}, sort_keys=True, default=str)}
-    coords.write_parquet(path, metadata=meta)
-    return path
+    return atomic_write(path, lambda fh: coords.write_parquet(fh, metadata=meta))
 
 
 def read_map(path: str | Path) -> pl.DataFrame:
@@ -292,6 +291,9 @@ def read_map(path: str | Path) -> pl.DataFrame:
     if not path.exists():
         msg = f"{path}: got no such file, expected stored coordinates (run project_dir first)"
         raise MapError(msg)
+    from toolkit.analysis import check_complete
+
+    check_complete(path.parent)
     return _check_coords(pl.read_parquet(path))
 
 

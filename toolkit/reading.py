@@ -15,6 +15,7 @@ Decoding policy (documented in the README):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ class PageText:
     lines: list[str]
     encoding: str
     warnings: list[str] = field(default_factory=list)
+    #: sha256 of exactly the bytes decoded (never a second read of the file).
+    sha256: str = ""
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -65,6 +68,7 @@ def decode_lines(data: bytes, path: str | Path) -> PageText:
         For an empty or binary file, or bytes that are neither UTF-8 nor cp1252.
     """
     path = Path(path)
+    digest = hashlib.sha256(data).hexdigest()
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     if not data.strip():
@@ -99,15 +103,22 @@ def decode_lines(data: bytes, path: str | Path) -> PageText:
     lines = _LINE_BREAK.split(text.replace("\ufeff", ""))
     if lines and lines[-1] == "":
         lines.pop()  # a final newline ends the last line, it does not start one
-    return PageText(path=path, lines=lines, encoding=encoding, warnings=warnings)
+    return PageText(path=path, lines=lines, encoding=encoding, warnings=warnings, sha256=digest)
+
+
+def read_bytes(path: str | Path, *, what: str = "text page") -> bytes:
+    """The bytes of ``path``, read once; a ``CorpusError`` naming the file if it cannot be read.
+
+    Everything recorded about a file (its sha256, its text) comes from these
+    bytes, so a file replaced during ingest cannot give a hash of other bytes.
+    """
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"got an unreadable file ({exc.strerror}), expected a readable {what}"
+        raise CorpusError(path, None, msg) from None
 
 
 def read_lines(path: str | Path) -> PageText:
     """Read and decode the file at ``path``; see :func:`decode_lines`."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        msg = f"got an unreadable file ({exc.strerror}), expected a readable text page"
-        raise CorpusError(path, None, msg) from None
-    return decode_lines(data, path)
+    return decode_lines(read_bytes(path), path)

@@ -44,6 +44,8 @@ class Axis:
     negative_label: str = "negative"
     n_positive: int = 0
     n_negative: int = 0
+    #: Short fingerprint of the model that embedded the poles (None: unknown, e.g. raw vectors).
+    model_fingerprint: str | None = None
 
 
 def _matrix(vectors: Any, what: str) -> np.ndarray:
@@ -61,6 +63,7 @@ def axis_from_vectors(
     name: str,
     positive_label: str = "positive",
     negative_label: str = "negative",
+    model_fingerprint: str | None = None,
 ) -> Axis:
     """Build an axis from pole vectors: ``mean(positive) - mean(negative)``.
 
@@ -72,6 +75,9 @@ def axis_from_vectors(
         Axis name used in outputs.
     positive_label, negative_label : str
         What the poles mean.
+    model_fingerprint : str, optional
+        The ``model_fingerprint`` of the model that embedded the poles;
+        :func:`project_axis` then refuses vectors from any other model.
 
     Returns
     -------
@@ -85,15 +91,15 @@ def axis_from_vectors(
     if not np.linalg.norm(vector) > 0:
         msg = f"got identical pole centroids for axis {name!r}, expected two distinct poles"
         raise MeasureError(msg)
-    return Axis(name, vector, positive_label, negative_label, pos.shape[0], neg.shape[0])
+    return Axis(name, vector, positive_label, negative_label, pos.shape[0], neg.shape[0], model_fingerprint)
 
 
-def _embed_sentences(sentences: Sequence[str], *, model: str | None) -> np.ndarray:
+def _embed_sentences(sentences: Sequence[str], *, model: str | None) -> tuple[np.ndarray, str]:
     from toolkit.embedding import embed
 
     frame = pl.DataFrame({"paragraph_id": [f"pole-{i:03d}" for i in range(len(sentences))], "text": list(sentences)})
     out = embed(frame, model=model, progress=False)
-    return np.asarray(out["embedding"].to_numpy(), dtype=float)
+    return np.asarray(out["embedding"].to_numpy(), dtype=float), str(out["model_fingerprint"][0])
 
 
 def semantic_axis(
@@ -127,9 +133,10 @@ def semantic_axis(
         if isinstance(sentences, str) or not sentences or not all(isinstance(s, str) and s.strip() for s in sentences):
             msg = f"got {pole} sentences {sentences!r}, expected a non-empty list of non-empty strings"
             raise MeasureError(msg)
-    vectors = _embed_sentences(list(positive_sentences) + list(negative_sentences), model=model)
+    vectors, fingerprint = _embed_sentences(list(positive_sentences) + list(negative_sentences), model=model)
     n_pos = len(positive_sentences)
-    return axis_from_vectors(vectors[:n_pos], vectors[n_pos:], name=name, positive_label=positive_label, negative_label=negative_label)
+    return axis_from_vectors(vectors[:n_pos], vectors[n_pos:], name=name, positive_label=positive_label,
+                             negative_label=negative_label, model_fingerprint=fingerprint)
 
 
 def load_axes(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
@@ -188,8 +195,14 @@ def project_axis(axis: Axis | Sequence[Axis], embeddings: pl.DataFrame) -> pl.Da
         x = np.vstack([np.asarray(v, dtype=float) for v in embeddings["embedding"].to_list()]) if embeddings.height else np.zeros((0, 1))
     norms = np.linalg.norm(x, axis=1)
     norms[norms == 0] = 1.0
+    prints = embeddings["model_fingerprint"].unique().sort().to_list() if "model_fingerprint" in embeddings.columns else []
     frames = []
     for ax in axes:
+        # Same dimension is not same model: vectors of two models are not comparable.
+        if ax.model_fingerprint is not None and prints and prints != [ax.model_fingerprint]:
+            msg = (f"got embeddings from model(s) {prints}, expected model {ax.model_fingerprint} that embedded "
+                   f"axis {ax.name!r}'s poles (build the axis with the paragraphs' model)")
+            raise MeasureError(msg)
         if ax.vector.shape[0] != x.shape[1] and embeddings.height:
             msg = f"got axis {ax.name!r} of dimension {ax.vector.shape[0]}, expected the embeddings' {x.shape[1]} (same model?)"
             raise MeasureError(msg)

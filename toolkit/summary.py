@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import CorpusError
+from toolkit.safe import printable
 
 
 def summary_table(directory: str | Path) -> pl.DataFrame:
@@ -44,7 +45,8 @@ def summary_table(directory: str | Path) -> pl.DataFrame:
 def print_summary(directory: str | Path) -> None:
     """Print the per-outlet table and the ingest report's line accounting."""
     directory = Path(directory)
-    table = summary_table(directory)
+    # Outlet names are scraped text: control characters (terminal escapes) are shown, not obeyed.
+    table = summary_table(directory).with_columns(pl.col(pl.String).map_elements(printable, return_dtype=pl.String))
     with pl.Config(tbl_rows=100, tbl_width_chars=200, fmt_str_lengths=40, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_formatting="ASCII_MARKDOWN"):
         print(table)
     report_path = directory / "ingest_report.json"

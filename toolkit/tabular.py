@@ -9,6 +9,8 @@ line 1; JSONL: one object per line; Parquet: row number + 1).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -17,47 +19,54 @@ import polars as pl
 from toolkit.dates import DateText
 from toolkit.errors import CorpusError
 from toolkit.layouts import RawArticle
+from toolkit.reading import read_bytes
 from toolkit.registry import OutletRegistry
+from toolkit.safe import control_characters
 
 REQUIRED = ("outlet", "title", "body")
 OPTIONAL = ("published", "section")
 
 
-def _read_frame(path: Path) -> tuple[pl.DataFrame, int]:
-    """The table as strings, and the line offset of its first row."""
+def _read_frame(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
+    """The table (``data``, the bytes of ``path``) as strings, and the line offset of its first row."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pl.read_csv(path, infer_schema=False), 2
+            return pl.read_csv(io.BytesIO(data), infer_schema=False), 2
         if suffix == ".parquet":
-            return pl.read_parquet(path), 1
+            return pl.read_parquet(io.BytesIO(data)), 1
     except (pl.exceptions.PolarsError, OSError) as exc:
         msg = f"got an unreadable {suffix[1:]} table ({str(exc).splitlines()[0]}), expected a valid file"
         raise CorpusError(path, None, msg) from None
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                msg = f"got invalid JSON ({exc.msg}), expected one JSON object per line"
-                raise CorpusError(path, line_no, msg) from None
-            if not isinstance(obj, dict):
-                msg = f"got a JSON {type(obj).__name__}, expected an object per line"
-                raise CorpusError(path, line_no, msg)
-            rows.append({**{k: None if v is None else str(v) for k, v in obj.items()}, "__line": line_no})
+    for line_no, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            msg = f"got byte 0x{raw[exc.start]:02x} that is not valid UTF-8, expected UTF-8 JSON"
+            raise CorpusError(path, line_no, msg) from None
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            msg = f"got invalid JSON ({exc.msg}), expected one JSON object per line"
+            raise CorpusError(path, line_no, msg) from None
+        if not isinstance(obj, dict):
+            msg = f"got a JSON {type(obj).__name__}, expected an object per line"
+            raise CorpusError(path, line_no, msg)
+        rows.append({**{k: None if v is None else str(v) for k, v in obj.items()}, "__line": line_no})
     if not rows:
         msg = "got an empty JSONL file, expected one article object per line"
         raise CorpusError(path, None, msg)
     return pl.DataFrame(rows, infer_schema_length=None), 0
 
 
-def read_article_table(path: str | Path, *, registry: OutletRegistry) -> list[RawArticle]:
-    """Validate a user's article table and return one raw block per row."""
+def read_article_table(path: str | Path, *, registry: OutletRegistry) -> tuple[list[RawArticle], str]:
+    """Validate a user's article table; one raw block per row, and the sha256 of the bytes parsed."""
     path = Path(path)
-    frame, offset = _read_frame(path)
+    data = read_bytes(path, what="article table")
+    frame, offset = _read_frame(path, data)
     lower = {c.lower(): c for c in frame.columns}
     missing = [c for c in REQUIRED if c not in lower]
     if missing:
@@ -72,6 +81,11 @@ def read_article_table(path: str | Path, *, registry: OutletRegistry) -> list[Ra
             value = values[col]
             if value is None or not str(value).strip():
                 msg = f"got an empty {col!r}, expected text in every row"
+                raise CorpusError(path, line, msg)
+        for col, value in values.items():
+            bad = control_characters(value) if isinstance(value, str) else []
+            if bad:
+                msg = f"got control character(s) {', '.join(bad)} in {col!r}, expected plain text"
                 raise CorpusError(path, line, msg)
         date = None
         published = values.get("published")
@@ -101,4 +115,4 @@ def read_article_table(path: str | Path, *, registry: OutletRegistry) -> list[Ra
                 body_lines=body_lines,
             )
         )
-    return out
+    return out, hashlib.sha256(data).hexdigest()
