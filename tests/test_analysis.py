@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -125,3 +126,60 @@ def test_measures_follow_the_wire_policy_and_report_it(analysed):
     # 7 outlets -> 21 pairs, each with a permutation p-value and a BH q-value
     assert distances.height == 21 and distances["perm_p"].min() > 0 and (distances["q"] >= distances["perm_p"]).all()
     assert record["fightin_words_group"] == "Korea Herald" and set(words["group_a"]) == {"Korea Herald"}
+
+
+def test_a_failed_run_leaves_the_previous_outputs_and_no_staging(analysed, tmp_path, monkeypatch):
+    import shutil
+
+    import toolkit.maps
+
+    source, _ = analysed[0]
+    folder = tmp_path / "copy"
+    shutil.copytree(source, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # after every table is computed and staged
+
+    monkeypatch.setattr(toolkit.maps, "interactive_map", killed)
+    with pytest.raises(KeyboardInterrupt):
+        analyze_dir(folder, random_state=7, stability_seeds=())
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert after == before  # no new-seed table beside the old report and map
+
+
+def test_a_run_killed_while_publishing_is_marked_and_refused(analysed, tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    import toolkit.analysis as ta
+    from toolkit.projection import read_map
+
+    source, _ = analysed[0]
+    folder = tmp_path / "copy"
+    shutil.copytree(source, folder)
+    moved = []
+    real_replace = os.replace
+
+    def dies_after_three(src, dst):
+        publishing = Path(src).parent.name.startswith(".analyze-") and Path(dst).parent == folder
+        if publishing and len(moved) == 3:
+            raise KeyboardInterrupt
+        if publishing:
+            moved.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(ta.os, "replace", dies_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        analyze_dir(folder, random_state=7, stability_seeds=(), figures=False)
+    monkeypatch.setattr(ta.os, "replace", real_replace)
+    assert (folder / ta.INCOMPLETE_MARKER).exists()
+    assert not list(folder.glob(".analyze-*"))
+    with pytest.raises(AnalysisError, match="mix of two runs"):
+        ta.check_complete(folder)
+    with pytest.raises(AnalysisError, match="mix of two runs"):
+        read_map(folder)
+    # Running again publishes a complete set and clears the mark.
+    analyze_dir(folder, random_state=0, stability_seeds=(0, 1))
+    assert not (folder / ta.INCOMPLETE_MARKER).exists()
+    assert (folder / "clusters.parquet").read_bytes() == (source / "clusters.parquet").read_bytes()

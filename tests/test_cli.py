@@ -105,3 +105,37 @@ def test_corrupt_file_in_a_worker_is_reported_with_its_line(tmp_path):
     with pytest.raises(toolkit.CorpusError) as err:
         toolkit.load_corpus(pages, n_jobs=2)
     assert err.value.path.endswith("017.txt") and err.value.line == 3
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, monkeypatch, capsys):
+    import toolkit.corpus
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(toolkit.corpus, "write_corpus", interrupted)
+    assert main(["ingest", str(SEEDS), "--out", str(tmp_path)]) == 130
+    err = capsys.readouterr().err
+    assert err == "interrupted\n"
+
+
+def test_control_characters_in_outlets_do_not_reach_the_terminal(tmp_path, capsys):
+    import polars as pl
+
+    main(["ingest", str(SEEDS), "--out", str(tmp_path)])
+    articles = pl.read_parquet(tmp_path / "articles.parquet")
+    articles.with_columns(pl.lit("Evil\x1b[2J\x1b]0;pwned\x07 Post").alias("outlet")).write_parquet(tmp_path / "articles.parquet")
+    capsys.readouterr()
+    assert main(["summary", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Evil\\x1b[2J" in out
+
+
+def test_error_messages_escape_control_characters(tmp_path, capsys):
+    bad = tmp_path / "evil\x1b[31m.csv"
+    bad.write_text("outlet,title,body\nX,T,B\x1b[2J\n", encoding="utf-8")
+    assert main(["ingest", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert err.count("\n") == 1 and ":2: got control character(s) U+001B" in err

@@ -12,7 +12,7 @@ import pytest
 
 import toolkit.embedding as te
 from toolkit import model as tm
-from toolkit.errors import EmbeddingError
+from toolkit.errors import EmbeddingError, OutputError
 
 PARAGRAPHS = [
     "SEOUL -- South Korea's central bank held its benchmark interest rate steady at 2.5 percent on Thursday, citing household debt and a weak won.",
@@ -285,3 +285,42 @@ def test_offline_switches_set_when_loading(monkeypatch):
     monkeypatch.setattr(te, "_LOADED", {})
     te.embed(_frame(["A sentence never cached before in this test run."]), cache=False, progress=False)
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+
+
+def test_cache_that_cannot_be_written_warns_and_the_run_goes_on(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from toolkit import cache as tc
+    from toolkit.cli import main
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # The shard write fails (disk full, read-only folder): vectors computed so far are kept.
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    with pytest.warns(tc.CacheWriteWarning, match=r"shard-.*: could not write: No space left on device"):
+        out = te.embed(_frame(PARAGRAPHS[:3]), progress=False)
+    assert out.height == 3 and out["embedding"].to_numpy().shape == (3, 384)
+    monkeypatch.undo()
+    monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CI", "1")
+    folder = _write_dir(tmp_path, PARAGRAPHS[:2])
+    def read_only(self, *args):
+        raise OutputError(self.folder / "shard-x.parquet", "Read-only file system")
+
+    monkeypatch.setattr(tc.EmbeddingCache, "put", read_only)
+    assert main(["embed", str(folder), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("warning: embedding cache not written, continuing without caching:") and captured.err.count("\n") == 1
+    assert (folder / "embeddings.parquet").exists()
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path, monkeypatch, capsys):
+    from toolkit.cli import main
+
+    monkeypatch.setenv("CI", "1")
+    cache = tmp_path / "cache"
+    folder = _write_dir(tmp_path, PARAGRAPHS[:2])
+    assert main(["embed", str(folder), "--quiet", "--no-cache"]) == 0
+    assert not cache.exists()
+    assert "0 cache hits, 2 misses" in capsys.readouterr().out

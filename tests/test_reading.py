@@ -11,6 +11,7 @@ import pytest
 import toolkit
 from toolkit import CorpusError
 from toolkit.reading import decode_lines, read_lines
+from .conftest import SEEDS
 
 D = dt.date
 
@@ -299,3 +300,83 @@ def test_second_bom_is_not_part_of_the_title(tmp_path):
     path = write(tmp_path, "bb.txt", data)
     c = load([path])
     assert c.articles["title"].to_list() == ["Fisheries pact signed"]
+
+
+def test_cp1252_fallback_refuses_text_that_is_mostly_non_ascii(tmp_path):
+    # Half the bytes non-ASCII, never two side by side: every byte is valid cp1252,
+    # but text like this is far more likely another encoding than Western prose.
+    data = b"Title line here\n" + b"a\xe9" * 40 + b"\n"
+    with pytest.raises(CorpusError) as err:
+        decode_lines(data, "mostly.txt")
+    assert err.value.line == 2 and "not valid UTF-8" in err.value.problem
+    # Just under the documented 10% share it is read as cp1252.
+    ok = decode_lines(b"A plain ascii title line\n" + b"x" * 100 + b"\xe9" + b"y" * 10 + b"\n", "few.txt")
+    assert ok.encoding == "cp1252"
+
+
+def test_recorded_sha256_is_of_the_bytes_parsed_read_once(tmp_path, monkeypatch):
+    import hashlib
+    import shutil
+    from pathlib import Path
+
+    import toolkit
+
+    page = tmp_path / "page.txt"
+    shutil.copy(next(SEEDS.glob("001_*.txt")), page)
+    original = page.read_bytes()
+    replaced = original.replace(b"Korea Herald", b"Korea Harold")
+    reads = []
+    real_read_bytes, real_open = Path.read_bytes, Path.open
+
+    def read_bytes(self):
+        data = real_read_bytes(self)  # opens through Path.open, counted there
+        if self == page:
+            page.write_bytes(replaced)  # the file is replaced right after it was read
+        return data
+
+    def path_open(self, *args, **kwargs):
+        mode = args[0] if args else kwargs.get("mode", "r")
+        if self == page and "w" not in mode:
+            reads.append(self)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", path_open)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corpus = toolkit.load_corpus(page)
+    assert reads.count(page) == 1
+    assert corpus.report["files"][0]["sha256"] == hashlib.sha256(original).hexdigest()
+    assert "Korea Herald" in corpus.articles["outlet"].to_list()
+
+
+def test_table_sha256_is_of_the_bytes_parsed(tmp_path):
+    import hashlib
+
+    import toolkit
+
+    data = "outlet,title,body\nKorea Herald,A title,Some body text here.\n".encode()
+    table = tmp_path / "t.csv"
+    table.write_bytes(data)
+    corpus = toolkit.load_corpus(table)
+    assert corpus.report["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "name, data, line",
+    [
+        ("ctrl.csv", "outlet,title,body\nA,T,fine\nB,T,bad\x1b[2J body\n", 3),
+        ("ctrl.jsonl", '{"outlet": "A", "title": "T\\u0007", "body": "b"}\n', 1),
+        ("latin.jsonl", b'{"outlet": "A", "title": "T", "body": "b"}\n{"outlet": "caf\xe9", "title": "T", "body": "b"}\n', 2),
+    ],
+)
+def test_bad_table_cells_name_file_and_line(tmp_path, name, data, line):
+    import toolkit
+
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    with pytest.raises(toolkit.CorpusError) as err:
+        toolkit.load_corpus(path)
+    assert err.value.path == str(path) and err.value.line == line

@@ -94,3 +94,14 @@ def test_default_axes_on_the_seeds(tmp_path, monkeypatch):
     assert kh["n_articles"] == 12 and kh["mean"] < kh["baseline_low"] and kh["perm_p"] < 0.05
     single = out.filter(pl.col("n_articles") == 1)
     assert single["ci_low"].is_nan().all()  # one article: nothing to resample
+
+
+def test_project_axis_refuses_vectors_from_another_model_of_the_same_dimension():
+    rng = np.random.default_rng(0)
+    axis = axis_from_vectors(rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), name="coop", model_fingerprint="aaaa1111")
+    frame = pl.DataFrame({"paragraph_id": ["p1", "p2"], "embedding": pl.Series(rng.standard_normal((2, 4)), dtype=pl.Array(pl.Float64, 4)),
+                          "model_fingerprint": ["bbbb2222", "bbbb2222"]})
+    with pytest.raises(MeasureError, match=r"model\(s\) \['bbbb2222'\], expected model aaaa1111"):
+        project_axis(axis, frame)
+    same = frame.with_columns(pl.lit("aaaa1111").alias("model_fingerprint"))
+    assert project_axis(axis, same).height == 2

@@ -17,7 +17,6 @@ through one of these functions:
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -27,8 +26,9 @@ import polars as pl
 
 __all__ = ["Prose", "escape_markdown", "neutralise_csv", "neutralise_csv_cell", "printable", "prose"]
 
-# CommonMark lets every ASCII punctuation character be backslash-escaped.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^=:$])")
+# CommonMark lets every ASCII punctuation character be backslash-escaped, and an
+# escaped "<" or "&" starts no tag and no entity, whether raw HTML is on or off.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 # OWASP: cells starting with these are read as formulas by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # C0 and C1 controls other than tab and newline, plus DEL.
@@ -38,9 +38,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def escape_markdown(value: Any) -> str:
     """``str(value)`` escaped so that it renders literally inside Markdown.
 
-    HTML-significant characters become entities and Markdown punctuation is
-    backslash-escaped, so a title such as ``<img onerror=…>`` or
-    ``[click](javascript:…)`` shows as typed and builds no element or link.
+    Every ASCII punctuation character is backslash-escaped (CommonMark's
+    rule), so a title such as ``<img onerror=…>`` or ``[click](javascript:…)``
+    shows as typed and builds no element, entity or link. Newlines become
+    spaces, so a value cannot start a heading or a quote.
 
     Parameters
     ----------
@@ -51,8 +52,8 @@ def escape_markdown(value: Any) -> str:
     -------
     str
     """
-    text = html.escape(str(value), quote=True)
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    text = re.sub(r"[\r\n]+", " ", str(value))
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 @lru_cache(maxsize=1)
