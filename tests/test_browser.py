@@ -51,6 +51,8 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:

@@ -67,6 +67,9 @@ def read_article_table(path: str | Path, *, registry: OutletRegistry) -> tuple[l
     path = Path(path)
     data = read_bytes(path, what="article table")
     frame, offset = _read_frame(path, data)
+    if frame.height == 0:
+        msg = "got a table with no rows, expected at least one article"
+        raise CorpusError(path, None, msg)
     lower = {c.lower(): c for c in frame.columns}
     missing = [c for c in REQUIRED if c not in lower]
     if missing:
