@@ -131,3 +131,13 @@ def test_manifest_is_valid_json_for_a_corpus_outside_the_checkout(tmp_path, monk
     assert written == json.loads(json.dumps(manifest, default=str))
     assert written["corpus"]["files"] == {"p.txt": hashlib.sha256(page.read_bytes()).hexdigest()}
     assert not (tmp_path / "out" / appendix.INCOMPLETE_MARKER).exists()
+
+
+def test_ctrl_c_during_a_build_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(appendix, "execute_notebook", interrupted)
+    assert appendix.main(["build", "--corpus", str(SEEDS), "--out", str(tmp_path / "out")]) == 130
+    assert capsys.readouterr().err == "interrupted (the appendix folder is marked INCOMPLETE)\n"
+    assert (tmp_path / "out" / appendix.INCOMPLETE_MARKER).exists()
