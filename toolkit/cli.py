@@ -25,16 +25,29 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         # Warnings are in the report; the CLI keeps to one line.
         warnings.simplefilter("ignore")
         report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid)
+    print(printable(ingest_line(report, args.out)))
+    return 0 if report["files_read"] else 2
+
+
+def ingest_line(report: dict, out: Path) -> str:
+    """One line saying what was read, skipped and left unplaced (the first unplaced file:line)."""
+    from collections import Counter
+
     counts = report["articles"]
     skipped = report["skipped_files"]
-    print(
+    passed_over = Counter(p["reason"] for p in report.get("skipped_paths", []))
+    unplaced = report["unplaced"]
+    return (
         f"ingested {report['files_read']} file(s): {counts['total']} articles "
         f"({counts['canonical']} canonical, {counts['duplicates']} duplicates), "
-        f"{report['paragraphs']} paragraphs -> {args.out}"
+        f"{report['paragraphs']} paragraphs -> {out}"
         + (f"; skipped {len(skipped)} invalid file(s)" if skipped else "")
+        + (f"; passed over {sum(passed_over.values())} path(s) ({', '.join(f'{r}: {n}' for r, n in sorted(passed_over.items()))})"
+           if passed_over else "")
+        + (f"; {len(unplaced)} unplaced line(s), first at {unplaced[0]['file']}:{unplaced[0]['line']}" if unplaced else "")
         + (f"; {len(report['warnings'])} warning(s) in ingest_report.json" if report["warnings"] else "")
+        + ("; nothing was ingested" if not report["files_read"] else "")
     )
-    return 0
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:

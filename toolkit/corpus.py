@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -64,27 +65,105 @@ class Corpus:
         return f"Corpus({self.articles.height} articles, {self.paragraphs.height} paragraphs, {self.report.get('files_read', 0)} files)"
 
 
-def discover(paths: PathLike | Iterable[PathLike]) -> list[Path]:
-    """Expand files and folders into the ordered list of input files.
+#: Folders that hold copies or metadata, never corpus text.
+_SKIPPED_FOLDERS = {".git": "version-control folder", ".ipynb_checkpoints": "notebook checkpoint copies"}
+#: Formats people export that this reader does not parse (named, never read as pages).
+UNSUPPORTED_SUFFIXES = (".html", ".htm", ".xlsx", ".xls", ".ods", ".docx", ".doc", ".pdf", ".json", ".zip", ".gz")
 
-    Folders contribute their pages and tables sorted by name (recursively);
-    ``manifest.csv`` files are metadata, not input.
+
+@dataclass(frozen=True)
+class Discovered:
+    """The input files found under the given paths, and every path passed over with its reason.
+
+    ``files`` are ``(path, name)`` pairs: ``name`` is the path relative to the
+    folder given (the file name for a file given directly), which is what
+    ``source_file`` and the ingest report record.
+    """
+
+    files: list[tuple[Path, str]]
+    skipped: list[dict[str, str]]
+
+
+def _walk(folder: Path, root: Path, files: list[tuple[Path, str]], skipped: list[dict[str, str]], ancestors: frozenset[tuple[int, int]],
+          visited: set[tuple[int, int]]) -> None:
+    def skip(path: Path, reason: str) -> None:
+        skipped.append({"path": path.relative_to(root).as_posix(), "reason": reason})
+
+    try:
+        st = folder.stat()
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        skip(folder, f"unreadable folder ({exc.strerror})")
+        return
+    key = (st.st_dev, st.st_ino)
+    ancestors = ancestors | {key}
+    visited.add(key)
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name in _SKIPPED_FOLDERS and entry.is_dir():
+            skip(path, _SKIPPED_FOLDERS[entry.name])
+        elif entry.name.startswith("."):
+            skip(path, "hidden")
+        elif entry.is_dir():  # follows symlinks
+            try:
+                sub = path.stat()
+            except OSError as exc:
+                skip(path, f"unreadable folder ({exc.strerror})")
+                continue
+            sub_key = (sub.st_dev, sub.st_ino)
+            if sub_key in ancestors:
+                skip(path, "symlink loop")
+            elif sub_key in visited:
+                skip(path, "already read through another path (symlink)")
+            else:
+                _walk(path, root, files, skipped, ancestors, visited)
+        elif entry.is_file():
+            if entry.name != MANIFEST_NAME:  # metadata, read by the manifest lookup
+                files.append((path, path.relative_to(root).as_posix()))
+        elif entry.is_symlink():
+            skip(path, "broken symlink")
+        else:
+            skip(path, "not a regular file")
+
+
+def discover_inputs(paths: PathLike | Iterable[PathLike]) -> Discovered:
+    """Expand files and folders into the ordered input files, listing every path passed over.
+
+    Folders contribute their files sorted by name, recursively, following
+    symlinked folders unless they loop. Passed over, each with its reason:
+    hidden files and folders, ``.git`` and ``.ipynb_checkpoints`` folders,
+    symlink loops, folders reached twice, unreadable folders, broken
+    symlinks. ``manifest.csv`` files are metadata, not input.
+
+    Raises
+    ------
+    CorpusError
+        For a path that does not exist, or a file in a format the toolkit
+        does not read (HTML, spreadsheets, PDF, ...), naming it.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files: list[Path] = []
+    files: list[tuple[Path, str]] = []
+    skipped: list[dict[str, str]] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(
-                f for f in p.rglob("*") if f.is_file() and f.name != MANIFEST_NAME and not f.name.startswith(".")
-            )
-            files.extend(found)
+            _walk(p, p, files, skipped, frozenset(), set())
         elif p.exists():
-            files.append(p)
+            files.append((p, p.name))
         else:
             msg = "got a path that does not exist, expected a file or folder"
             raise CorpusError(p, None, msg)
-    return files
+    for path, _ in files:
+        if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
+            msg = (f"got a {path.suffix} file, expected a page (.txt) or an article table "
+                   f"({', '.join(TABLE_SUFFIXES)}); {path.suffix} is not a supported format")
+            raise CorpusError(path, None, msg)
+    return Discovered(files, skipped)
+
+
+def discover(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """The input files under ``paths`` in reading order (see :func:`discover_inputs`)."""
+    return [path for path, _ in discover_inputs(paths).files]
 
 
 class _Manifests:
@@ -131,6 +210,7 @@ class _Builder:
         self.unplaced: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.skipped: list[dict[str, Any]] = []
+        self.skipped_paths: list[dict[str, str]] = []
 
     def absorb(self, outcome: _FileOutcome) -> None:
         """Take in what one file produced, in input order."""
@@ -147,6 +227,7 @@ class _Task:
     """One input file and what the manifest says of it (picklable, for workers)."""
 
     path: Path
+    name: str
     crawl_date: dt.date | None
     page_tag: str | None
     manifest_sha256: str | None
@@ -174,6 +255,8 @@ def _process_page(task: _Task) -> _FileOutcome:
     if task.manifest_sha256 and task.manifest_sha256 != sha:
         notes.append(f"{path.name}: sha256 differs from the manifest; its crawl date may not apply")
     raws, ledger, layout, tag = parser.parse(page, page_tag=task.page_tag)
+    for raw in raws:
+        raw.source_file = task.name  # relative to the folder given: two pages may share a file name
     removed: Counter[str] = Counter()
     built = [build_article(r, crawl_date=crawl, registry=registry, ledger=ledger, removed=removed) for r in raws]
     if crawl is None and any(b.row["date_basis"] == "relative" for b in built):
@@ -185,13 +268,13 @@ def _process_page(task: _Task) -> _FileOutcome:
         if fate == "chrome":
             chrome_reasons[reason or "chrome"] += 1
         elif fate == "unplaced":
-            unplaced.append({"file": path.name, "line": i + 1, "reason": reason, "text": page.lines[i].strip()[:200]})
+            unplaced.append({"file": task.name, "line": i + 1, "reason": reason, "text": page.lines[i].strip()[:200]})
         elif fate is None and page.lines[i].strip():
             # A guard, not a path: every non-blank line must have a fate.
             msg = f"line was given no fate by the {layout} parser (internal error), expected every line accounted for"
             raise CorpusError(path, i + 1, msg)
     file_report = {
-        "file": path.name,
+        "file": task.name,
         "sha256": sha,
         "kind": "page",
         "layout": layout,
@@ -212,13 +295,15 @@ def _process_table(task: _Task) -> _FileOutcome:
 
     registry = default_registry(task.outlets)
     raws, sha = read_article_table(task.path, registry=registry)
+    for raw in raws:
+        raw.source_file = task.name
     removed: Counter[str] = Counter()
     built = [build_article(r, crawl_date=None, registry=registry, ledger=None, removed=removed) for r in raws]
     for b, r in zip(built, raws, strict=True):
         if r.date is not None:
             b.row["published"] = r.date.value
     file_report = {
-        "file": task.path.name,
+        "file": task.name,
         "sha256": sha,
         "kind": "table",
         "layout": "tabular",
@@ -400,6 +485,7 @@ def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup:
             "pairs": [{"a": a, "b": b, "containment": c} for a, b, c in dedup.pairs],
         },
         "skipped_files": builder.skipped,
+        "skipped_paths": builder.skipped_paths,
         "warnings": builder.warnings,
     }
 
@@ -483,11 +569,14 @@ def _ingest(
     manifests = _Manifests(manifest, crawl_dates)
     builder = _Builder(registry)
     tasks = []
-    for path in discover(paths):
+    found = discover_inputs(paths)
+    builder.skipped_paths = found.skipped
+    for path, name in found.files:
         info = manifests.info(path) if path.suffix.lower() not in TABLE_SUFFIXES else None
         tasks.append(
             _Task(
                 path=path,
+                name=name,
                 crawl_date=manifests.crawl_date(path, info),
                 page_tag=info.page_tag if info else None,
                 manifest_sha256=info.sha256 if info else None,
