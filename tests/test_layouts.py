@@ -671,3 +671,25 @@ def test_article_header_without_date_drops_repeated_title(tmp_path):
     assert lead["title"] == "Coastguard expands night patrols"
     assert lead["body"] == "The coastguard will add night patrols along the western sea border."
     assert c.report["files"][0]["lines"]["duplicate_title"] == 1
+
+
+def test_share_or_read_more_inside_a_lead_does_not_end_the_article(tmp_path):
+    text = (
+        "Coastguard expands night patrols\n\n"
+        "Korea Herald2 days ago\n\n"
+        "The coastguard will add night patrols along the western sea border.\n\n"
+        "Share\n\n"
+        "Officials said the patrols would start next month and run until spring.\n\n"
+        "Read more\n\n"
+        "The navy will lend two ships to the effort.\n\n"
+        "Related Articles\n"
+    )
+    c = load(tmp_path, {"share.txt": text.encode()})
+    lead = c.articles.row(0, named=True)
+    assert lead["body"].split("\n\n") == [
+        "The coastguard will add night patrols along the western sea border.",
+        "Officials said the patrols would start next month and run until spring.",
+        "The navy will lend two ships to the effort.",
+    ]
+    assert c.report["unplaced"] == []
+    assert c.report["chrome_reasons"]["site navigation"] == 2

@@ -32,6 +32,8 @@ LINE_FATES = ("text", "metadata", "chrome", "caption", "duplicate_title", "unpla
 _LISTING = re.compile(r"^Latest news with #(?P<tag>\S.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"^[-\u2022\u00b7\u25aa*\u2013]\s*(?P<value>\S.*)$")
 _HEADER_CHROME = frozenset({"site logo", "site header", "advertisement"})
+#: Chrome reasons (toolkit/data/chrome.csv) for lines that appear inside article bodies.
+_INLINE_CHROME = frozenset({"site navigation", "advertisement", "image placeholder", "app store badges"})
 _MAX_OUTLET_CHARS = 80
 _DATE_SHAPE = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$")
 # Every glued outlet+date line ends like one of these (cheap pre-check).
@@ -155,8 +157,13 @@ class PageParser:
                 raise CorpusError(path, listing_at + 1, msg)
             return articles, ledger, layout, page_tag
 
-        # Article pages: the lead runs up to the first footer chrome line.
-        footer = next((i for i in nonblank if i in chrome_at and chrome_at[i] not in _HEADER_CHROME), None)
+        # Article pages: the lead runs up to the first footer chrome line. Chrome that also
+        # sits inside bodies ("Share", "Read more", an advertisement marker) is dropped
+        # where it stands and does not end the article.
+        # A page with no other chrome ends at its first inline chrome line, as before.
+        footer = next((i for i in nonblank if i in chrome_at and chrome_at[i] not in _HEADER_CHROME | _INLINE_CHROME), None)
+        if footer is None:
+            footer = next((i for i in nonblank if i in chrome_at and chrome_at[i] not in _HEADER_CHROME), None)
         lead_region = [i for i in nonblank if (footer is None or i < footer) and i not in chrome_at]
         glued_lead = any(_glued(text[i], self.registry) or parse_date_text(text[i]) for i in lead_region[:4])
         if footer is None and not glued_lead:
