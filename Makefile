@@ -29,13 +29,16 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
+# Any corpus: make appendix CORPUS=path/to/pages-or-tables (default: the seeds).
+CORPUS ?= seeds
+
 appendix: $(STAMP)
-	$(BIN)/python -m toolkit ingest seeds --out build/corpus
+	$(BIN)/python -m toolkit ingest $(CORPUS) --out build/corpus
 	$(BIN)/python -m toolkit embed build/corpus
 	$(BIN)/python -m toolkit analyze build/corpus
 	$(BIN)/python -m toolkit summary build/corpus
-	# Every notebook on the seeds: executed copies, HTML, figures, tables, maps, manifest.json.
-	$(BIN)/python -m toolkit.appendix build --corpus seeds --embeddings build/corpus/embeddings.parquet --out build/appendix
+	# Every notebook that applies to the corpus: executed copies, HTML, figures, tables, maps, manifest.json.
+	$(BIN)/python -m toolkit appendix --corpus $(CORPUS) --embeddings build/corpus/embeddings.parquet --out build/appendix
 
 # Learner copies of the notebooks, without the cells tagged "solution".
 student: $(STAMP)

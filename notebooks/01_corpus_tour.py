@@ -99,7 +99,10 @@ display(toolkit.prose(
 
 # %%
 by_file = pl.DataFrame(
-    [{"file": f["file"], "layout": f["layout"], **{fate: f["lines"][fate] for fate in LINE_FATES}} for f in report["files"]]
+    # Article tables have rows, not page lines: their line counts are zero here.
+    [{"file": f["file"], "kind": f["kind"], "layout": f["layout"], **{fate: f.get("lines", {}).get(fate, 0) for fate in LINE_FATES}}
+     for f in report["files"]],
+    schema={"file": pl.String, "kind": pl.String, "layout": pl.String, **dict.fromkeys(LINE_FATES, pl.Int64)},
 )
 save_table(by_file, "01_line_fates_by_file", output_dir)
 by_file

@@ -141,3 +141,27 @@ def test_ctrl_c_during_a_build_is_one_line_and_exit_130(tmp_path, monkeypatch, c
     assert appendix.main(["build", "--corpus", str(SEEDS), "--out", str(tmp_path / "out")]) == 130
     assert capsys.readouterr().err == "interrupted (the appendix folder is marked INCOMPLETE)\n"
     assert (tmp_path / "out" / appendix.INCOMPLETE_MARKER).exists()
+
+
+def test_case_studies_are_skipped_on_another_corpus_and_the_manifest_says_so(tmp_path, monkeypatch, capsys):
+    from toolkit.cli import main
+
+    ran = []
+    monkeypatch.setattr(appendix, "execute_notebook", lambda source, *a, **k: ran.append(Path(source).stem) or 0.1)
+    monkeypatch.setattr(appendix, "export_html", lambda *a: None)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "t.csv").write_text("outlet,title,body\nX,A title,Some body.\n", encoding="utf-8")
+    assert main(["appendix", "--corpus", str(other), "--out", str(tmp_path / "out")]) == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    case_studies = {"04_case_trilateral_chiefs_2025", "05_case_seoul_tokyo"}
+    assert set(manifest["skipped_notebooks"]) == case_studies
+    assert all("seed-specific case study" in r for r in manifest["skipped_notebooks"].values())
+    assert case_studies.isdisjoint(ran) and "01_corpus_tour" in ran
+    assert "04_case_trilateral_chiefs_2025: skipped (seed-specific case study" in capsys.readouterr().out
+    # On the seeds, wherever they sit, every notebook applies.
+    ran.clear()
+    moved = tmp_path / "seeds-copy"
+    shutil.copytree(SEEDS, moved)
+    appendix.build_appendix(tmp_path / "out2", corpus=moved, embeddings=None, html=False, echo=False)
+    assert case_studies <= set(ran)

@@ -364,18 +364,49 @@ def export_html(notebook: str | os.PathLike[str], out_path: str | os.PathLike[st
 # --------------------------------------------------------------------------- manifest
 
 
+def seed_hashes() -> set[str]:
+    """sha256 of the seed pages, from ``seeds/manifest.csv``."""
+    import csv
+
+    with (ROOT / "seeds" / "manifest.csv").open(encoding="utf-8", newline="") as fh:
+        return {row["sha256"] for row in csv.DictReader(fh)}
+
+
+def applicability(nb: nbformat.NotebookNode, digest: Mapping[str, Any]) -> str | None:
+    """Why notebook ``nb`` does not apply to the corpus of ``digest`` (None when it does).
+
+    Case studies declare ``requires_corpus: seeds`` in their ``toolkit``
+    metadata: they read particular seed articles, so they run only on a
+    corpus holding every seed page (matched by sha256, wherever it sits).
+    """
+    required = nb.metadata.get("toolkit", {}).get("requires_corpus")
+    if required is None:
+        return None
+    if required == "seeds":
+        missing = seed_hashes() - set(digest["files"].values())
+        if missing:
+            return f"seed-specific case study; the corpus lacks {len(missing)} of the seed pages"
+        return None
+    return f"requires corpus {required!r}, which this runner does not know"
+
+
 def corpus_digest(corpus: str | os.PathLike[str]) -> dict[str, Any]:
     """Sha256 of each corpus file (sorted by relative path) and of the sorted list itself.
 
     The combined hash is the sha256 of the lines ``"<sha256>  <relative path>\\n"``,
     so it changes when any file is added, removed, renamed or edited.
     """
+    from toolkit.corpus import MANIFEST_NAME, discover_inputs
+
     root = Path(corpus)
-    files = sorted(p for p in (root.rglob("*") if root.is_dir() else [root]) if p.is_file() and not p.name.startswith("."))
-    base = root if root.is_dir() else root.parent
-    listing = {p.relative_to(base).as_posix(): sha256_file(p) for p in files}
+    # The same files ingest reads (paths relative to the corpus root), plus manifests.
+    found = discover_inputs(root)
+    names = dict((name, path) for path, name in found.files)
+    if root.is_dir():
+        names.update((p.relative_to(root).as_posix(), p) for p in root.rglob(MANIFEST_NAME) if p.is_file())
+    listing = {name: sha256_file(names[name]) for name in sorted(names)}
     combined = hashlib.sha256("".join(f"{h}  {name}\n" for name, h in listing.items()).encode()).hexdigest()
-    return {"path": _relative(root), "files": listing, "combined_sha256": combined}
+    return {"path": _relative(root), "files": listing, "combined_sha256": combined, "skipped_paths": found.skipped}
 
 
 def _git_commit() -> dict[str, Any]:
@@ -496,8 +527,16 @@ def build_appendix(
     params = {"corpus_path": str(Path(corpus).resolve()), "model": model, "seed": seed, "output_dir": str(out)}
     timings: dict[str, float] = {}
     names = []
+    skipped: dict[str, str] = {}
+    digest = corpus_digest(corpus)
     for src in sources if sources is not None else notebook_sources():
         paired = src.with_suffix(".ipynb")
+        reason = applicability(read_notebook(paired if paired.exists() else src), digest)
+        if reason is not None:
+            skipped[src.stem] = reason
+            if echo:
+                print(f"{src.stem}: skipped ({reason})")
+            continue
         executed = out / "notebooks" / f"{src.stem}.ipynb"
         seconds = execute_notebook(paired if paired.exists() else src, executed, params)
         timings[src.stem] = round(seconds, 1)
@@ -508,6 +547,7 @@ def build_appendix(
             print(f"{src.stem}: executed in {seconds:.1f} s -> {executed.relative_to(out.parent)}")
     manifest = build_manifest(out, corpus=Path(corpus), embeddings=Path(embeddings) if embeddings else None,
                               parameters=params, notebooks=names)
+    manifest["skipped_notebooks"] = skipped
     write_json({"seconds": timings, "total": round(sum(timings.values()), 1)}, out / "timings.json")
     # The manifest is written last, then the marker goes: together they mean "complete".
     write_json(manifest, out / "manifest.json", sort_keys=True)

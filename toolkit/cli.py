@@ -1,4 +1,4 @@
-"""Command line: ``python -m toolkit {ingest,summary,embed,analyze} ...``.
+"""Command line: ``python -m toolkit {ingest,summary,embed,analyze,appendix} ...``.
 
 Every failure is reported on one line on stderr with a non-zero exit code;
 set ``TOOLKIT_DEBUG=1`` to see the traceback instead.
@@ -95,6 +95,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_appendix(args: argparse.Namespace) -> int:
+    from toolkit.appendix import build_appendix
+
+    manifest = build_appendix(args.out, corpus=args.corpus, embeddings=args.embeddings, model=args.model, seed=args.seed)
+    for name, reason in manifest["skipped_notebooks"].items():
+        print(f"{name}: skipped ({printable(reason)})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``python -m toolkit``."""
     parser = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__.splitlines()[0])
@@ -123,6 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--seed", type=int, default=0, help="random_state for UMAP (default 0)")
     analyze.add_argument("--no-figures", action="store_true", help="tables only, no map.html/map.png")
     analyze.set_defaults(func=_cmd_analyze)
+
+    appendix = sub.add_parser("appendix", help="execute every notebook that applies to a corpus and write the appendix folder")
+    appendix.add_argument("--corpus", required=True, type=Path, help="folder or file of pages and tables")
+    appendix.add_argument("--out", required=True, type=Path, help="appendix folder (its previous content is replaced)")
+    appendix.add_argument("--embeddings", type=Path, default=None, help="an embeddings.parquet whose provenance the manifest records")
+    appendix.add_argument("--model", default=None)
+    appendix.add_argument("--seed", type=int, default=0)
+    appendix.set_defaults(func=_cmd_appendix)
     return parser
 
 
