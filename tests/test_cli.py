@@ -139,3 +139,27 @@ def test_error_messages_escape_control_characters(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert err.count("\n") == 1 and ":2: got control character(s) U+001B" in err
+
+
+def test_ingest_takes_outlet_registry_and_chrome_rules(tmp_path, capsys):
+    import polars as pl
+
+    page = tmp_path / "p.txt"
+    text = (SEEDS / "001_6812afd88af436c7.txt").read_text(encoding="utf-8").replace(
+        "Military chiefs of S. Korea, US meet but avoid thorny issues\n",
+        "Military chiefs of S. Korea, US meet but avoid thorny issues\nSponsored: try our premium plan\n", 1)
+    page.write_text(text, encoding="utf-8")
+    outlets = tmp_path / "outlets.csv"
+    outlets.write_text("outlet,country,type,aliases\nKorea Herald,XX,newspaper,The Korea Herald\n", encoding="utf-8")
+    chrome = tmp_path / "chrome.csv"
+    chrome.write_text("match,pattern,reason\nregex,^sponsored:.*$,sponsored prompt\n", encoding="utf-8")
+    assert main(["ingest", str(page), "--out", str(tmp_path / "plain")]) == 0
+    assert main(["ingest", str(page), "--out", str(tmp_path / "own"), "--outlets", str(outlets), "--chrome", str(chrome)]) == 0
+    plain = pl.read_parquet(tmp_path / "plain" / "articles.parquet")
+    own = pl.read_parquet(tmp_path / "own" / "articles.parquet")
+    assert "Sponsored: try our premium plan" in plain["body"][0]
+    assert "Sponsored" not in own["body"][0]
+    assert plain.filter(pl.col("outlet") == "Korea Herald")["outlet_country"][0] == "KR"
+    assert set(own.filter(pl.col("outlet") == "Korea Herald")["outlet_country"]) == {"XX"}
+    report = json.loads((tmp_path / "own" / "ingest_report.json").read_text())
+    assert report["chrome_reasons"] == {"sponsored prompt": 1}

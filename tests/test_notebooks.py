@@ -175,6 +175,20 @@ def test_student_copies_have_no_solutions(tmp_path):
         assert "tags=[\"solution\"]" not in (tmp_path / f"{name}.py").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
+def test_student_copies_run_end_to_end_where_they_are_written(tmp_path):
+    out = tmp_path / "build" / "student"
+    appendix.write_student(out)
+    for name in NAMES:
+        appendix.execute_notebook(out / f"{name}.ipynb", out / "ran" / f"{name}.ipynb", {}, env=kernel_env())
+        nb = nbformat.read(out / "ran" / f"{name}.ipynb", as_version=4)
+        failed = [c for c in nb.cells if c.cell_type == "code" and any(o.output_type == "error" for o in c.outputs)]
+        tagged = [c for c in nb.cells if "raises-exception" in c.metadata.get("tags", [])]
+        # Only the checks of blank answers fail, and every one of them does.
+        assert failed == tagged and len(tagged) >= 2, name
+        assert (out / "student_output" / "tables").is_dir(), name  # the corpus was found from where the copy sits
+
+
 # --------------------------------------------------------------------------- execution
 
 

@@ -53,6 +53,9 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 #: Notebook files are named ``NN_topic``; anything else in notebooks/ is not a notebook.
 NOTEBOOK_NAME = re.compile(r"^\d{2}_[a-z0-9_]+$")
 SOLUTION_TAG = "solution"
+#: Tag that lets "Run all" continue past a cell expected to fail (a learner's blank answer).
+RAISES_TAG = "raises-exception"
+CHECK_HEADING = "Check your understanding"
 PARAMETERS_TAG = "parameters"
 #: Kernel spec written next to the venv's Python (see :func:`kernel_manager`).
 KERNEL_NAME = "framing-toolkit"
@@ -177,14 +180,32 @@ def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
 
 
 def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` without the cells tagged ``solution`` and without outputs."""
+    """A copy of ``nb`` for learners: no ``solution`` cells, no outputs, check cells tagged.
+
+    The code cell after each "Check your understanding" heading asserts the
+    learner's answer; until the answer is written it fails, so it is tagged
+    ``raises-exception`` and "Run all" (and nbclient) carries on past it.
+    """
     out = copy.deepcopy(nb)
     out.cells = [c for c in out.cells if SOLUTION_TAG not in c.get("metadata", {}).get("tags", [])]
+    for before, cell in zip(out.cells, out.cells[1:]):
+        if before.cell_type == "markdown" and CHECK_HEADING in before.source and cell.cell_type == "code":
+            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+            if RAISES_TAG not in tags:
+                tags.append(RAISES_TAG)
     for cell in out.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
     return out
+
+
+def _point_parameters(nb: nbformat.NotebookNode, folder: Path) -> None:
+    """Make the parameters cell's default paths valid from ``folder``, where the copy is written."""
+    cell = next(c for c in nb.cells if PARAMETERS_TAG in c.get("metadata", {}).get("tags", []))
+    seeds = Path(os.path.relpath(ROOT / "seeds", folder.resolve())).as_posix()
+    cell.source = re.sub(r'^corpus_path = "[^"]*"', f'corpus_path = "{seeds}"', cell.source, flags=re.M)
+    cell.source = re.sub(r'^output_dir = "[^"]*"', 'output_dir = "student_output"', cell.source, flags=re.M)
 
 
 def write_student(out_dir: str | os.PathLike[str], sources: Iterable[Path] | None = None) -> list[Path]:
@@ -210,6 +231,7 @@ def write_student(out_dir: str | os.PathLike[str], sources: Iterable[Path] | Non
     written = []
     for src in sources if sources is not None else notebook_sources():
         student = strip_solutions(read_notebook(src))
+        _point_parameters(student, out)
         # The learner copy is not paired with the teacher's source.
         student.metadata.get("jupytext", {}).pop("formats", None)
         target = out / f"{src.stem}.ipynb"

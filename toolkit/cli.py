@@ -24,7 +24,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         # Warnings are in the report; the CLI keeps to one line.
         warnings.simplefilter("ignore")
-        report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid)
+        report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid, outlets=args.outlets, chrome=args.chrome)
     print(printable(ingest_line(report, args.out)))
     return 0 if report["files_read"] else 2
 
@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, help="files or folders of pages (.txt) or article tables (.csv/.jsonl/.parquet)")
     ingest.add_argument("--out", required=True, type=Path, help="output folder")
     ingest.add_argument("--skip-invalid", action="store_true", help="skip unreadable files and list them in the report")
+    ingest.add_argument("--outlets", type=Path, default=None, help="outlet registry CSV replacing the default (toolkit/data/outlets.csv)")
+    ingest.add_argument("--chrome", type=Path, default=None, help="chrome-rule CSV replacing the default (toolkit/data/chrome.csv)")
     ingest.set_defaults(func=_cmd_ingest)
 
     summary = sub.add_parser("summary", help="print a summary table of an ingested folder")
