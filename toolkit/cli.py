@@ -23,14 +23,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         # Warnings are in the report; the CLI keeps to one line.
         warnings.simplefilter("ignore")
-        report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid)
+        report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid, date_format=args.date_format)
     counts = report["articles"]
     skipped = report["skipped_files"]
     print(
         f"ingested {report['files_read']} file(s): {counts['total']} articles "
         f"({counts['canonical']} canonical, {counts['duplicates']} duplicates), "
         f"{report['paragraphs']} paragraphs -> {args.out}"
-        + (f"; skipped {len(skipped)} invalid file(s)" if skipped else "")
+        + (f"; skipped {len(skipped)} invalid file(s): " + "; ".join(f"{s['file']} line {s['line']}: {s['error']}" for s in skipped) if skipped else "")
         + (f"; {len(report['warnings'])} warning(s) in ingest_report.json" if report["warnings"] else "")
     )
     return 0
@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, help="files or folders of pages (.txt) or article tables (.csv/.jsonl/.parquet)")
     ingest.add_argument("--out", required=True, type=Path, help="output folder")
     ingest.add_argument("--skip-invalid", action="store_true", help="skip unreadable files and list them in the report")
+    ingest.add_argument("--date-format", default=None, metavar="FORMAT",
+                        help="strptime format of the tables' published column, e.g. '%%m/%%d/%%y' for US 7/23/17 (default: ISO or unambiguous day-month-year)")
     ingest.set_defaults(func=_cmd_ingest)
 
     summary = sub.add_parser("summary", help="print a summary table of an ingested folder")
