@@ -51,6 +51,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         model=args.model,
         batch_size=args.batch_size,
         progress=not args.quiet,
+        threads=args.threads,
     )
     return 0
 
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", default=None, help="sentence-transformers model name or local path")
     embed.add_argument("--batch-size", type=int, default=64)
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
+    embed.add_argument("--threads", default=None, help="torch threads: an int or 'auto' (default: TOOLKIT_THREADS, else auto = CPUs left idle by other work, 1 on a busy machine)")
     embed.set_defaults(func=_cmd_embed)
 
     analyze = sub.add_parser("analyze", help="clusters, events and UMAP maps from an embedded folder")
