@@ -183,3 +183,53 @@ def test_a_run_killed_while_publishing_is_marked_and_refused(analysed, tmp_path,
     analyze_dir(folder, random_state=0, stability_seeds=(0, 1))
     assert not (folder / ta.INCOMPLETE_MARKER).exists()
     assert (folder / "clusters.parquet").read_bytes() == (source / "clusters.parquet").read_bytes()
+
+
+def _hash_embed(paragraphs, **_kwargs):
+    """A cheap deterministic vector source: word hashes into 16 dimensions (semantics do not matter here)."""
+    import hashlib
+
+    import numpy as np
+
+    from toolkit.schema import embeddings_schema
+
+    frame = paragraphs if isinstance(paragraphs, pl.DataFrame) else paragraphs.paragraphs
+    vectors = np.zeros((frame.height, 16), dtype=np.float32)
+    for i, text in enumerate(frame["text"].to_list()):
+        for word in text.lower().split():
+            vectors[i, hashlib.sha256(word.encode()).digest()[0] % 16] += 1.0
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return pl.DataFrame(
+        {"paragraph_id": frame["paragraph_id"], "embedding": vectors, "model_fingerprint": ["hash16"] * frame.height},
+        schema=embeddings_schema(16),
+    )
+
+
+def test_analyze_completes_on_500_one_article_outlets(tmp_path, monkeypatch, capsys):
+    """Issue 15: plotly refused more than ~51 rows of small multiples, so analyze crashed above ~51 outlets."""
+    import toolkit.embedding
+    from toolkit.corpus import write_corpus
+
+    monkeypatch.setattr(toolkit.embedding, "embed", _hash_embed)
+    topics = ["trade tariffs exports economy", "missile launch military defense", "election vote parliament party", "storm flood rain weather"]
+    rows = [
+        {"outlet": f"Outlet {i:03d}", "title": f"Story {i} on {topics[i % 4].split()[0]}",
+         "body": f"Paragraph {i} on {topics[i % 4]} and more {topics[(i * 7) % 4].split()[1]} today.", "published": "2025-07-10"}
+        for i in range(500)
+    ]
+    pl.DataFrame(rows).write_csv(tmp_path / "in.csv")
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_corpus([tmp_path / "in.csv"], out)
+    _hash_embed(pl.read_parquet(out / "paragraphs.parquet")).write_parquet(out / "embeddings.parquet")
+    assert main(["analyze", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "analysed 500 paragraphs" in printed
+    articles = pl.read_parquet(out / "articles.parquet")
+    assert articles["outlet"].n_unique() == 500
+    page = (out / "map.html").read_text(encoding="utf-8")
+    # The small multiples are capped and say what they pooled; the legend pools the long tail.
+    assert "the other 477 (477 paragraphs) share the last panel" in page
+    assert "other: 470 values (470)" in page
+    assert (out / "map.png").stat().st_size > 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
+
 from toolkit.cleaning import byline_from_title, clean_body, normalise
 from toolkit.registry import default_registry
 
@@ -67,3 +71,81 @@ def test_byline_from_column_title():
     assert byline_from_title("[Interview] Minister on tariffs") is None
     assert byline_from_title("[Editorial] Time for a new declaration") is None
     assert byline_from_title("Plain title") is None
+
+
+def _take_captions_reference(line: str) -> tuple[str, list[str]]:
+    """The former quadratic rule (whole prefix re-split per credit), kept to check the fast one."""
+    from toolkit.cleaning import _CREDIT, _MAX_CAPTION_CHARS, normalise
+    from toolkit.segment import split_sentences
+
+    captions = []
+    while True:
+        m = _CREDIT.search(line)
+        if not m:
+            return line, captions
+        before = line[: m.start()].rstrip()
+        start = m.start()
+        if before:
+            last = split_sentences(before)[-1] if split_sentences(before) else ""
+            if last and len(last) <= _MAX_CAPTION_CHARS and before.endswith(last):
+                start = len(before) - len(last)
+        captions.append(normalise(line[start : m.end()]))
+        line = (line[:start].rstrip() + " " + line[m.end() :].lstrip()).strip()
+
+
+def _gallery_line(n_credits: int, seed: int = 0) -> str:
+    import random
+
+    rng = random.Random(seed)
+    credits = ["(AP Photo/Ahn Young-joon, Pool)", "(©ROK JCS)", "Photo: AFP", "(Yonhap Photo)", "(Photo courtesy of Gen. Lee)"]
+    parts = ["Gallery: the week in pictures."]
+    for k in range(n_credits):
+        words = " ".join(rng.choice(["Troops", "Gen. Kim", "leaders", "U.S. envoys", "walk", "meet", "in", "Seoul", "on", "Aug. 23"]) for _ in range(rng.randint(3, 30)))
+        parts.append(f"Picture {k}: {words}.")
+        if rng.random() < 0.3:
+            parts.append("The event drew crowds, officials said.")
+        parts.append(rng.choice(credits))
+    parts.append("More pictures tomorrow.")
+    return " ".join(parts)
+
+
+def test_gallery_line_with_200_credits_splits_a_bounded_window_per_credit(monkeypatch):
+    """Issue 15: each credit re-split the whole line prefix (twice), quadratic in the line length."""
+    import toolkit.cleaning as tc
+
+    line = _gallery_line(200)
+    assert len(line) > 20_000
+    expected_line, expected_captions = _take_captions_reference(line)
+    calls: list[int] = []
+    real = tc.split_sentences
+
+    def counting(text: str) -> tuple[str, ...]:
+        calls.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(tc, "split_sentences", counting)
+    captions: list[str] = []
+    removed: Counter[str] = Counter()
+    kept = tc._take_captions(line, captions, removed)
+    assert (kept, captions) == (expected_line, expected_captions)
+    assert len(captions) == removed["caption"] == 200
+    assert kept.startswith("Gallery: the week in pictures.") and kept.endswith("More pictures tomorrow.")
+    # One split per credit, of at most the window: linear in the line, not quadratic.
+    assert len(calls) == 200
+    assert max(calls) <= tc._SPLIT_WINDOW
+    assert sum(calls) < 200 * tc._SPLIT_WINDOW < len(line) * 200 / 2
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_caption_removal_matches_the_former_rule(seed):
+    import random
+
+    import toolkit.cleaning as tc
+
+    rng = random.Random(seed)
+    line = _gallery_line(rng.randint(1, 40), seed=seed)
+    if seed % 3 == 0:
+        # A sentence longer than the split window before a credit: no caption, credit only.
+        line = "Lead. " + "word " * 900 + "end (AP Photo) " + line
+    captions: list[str] = []
+    assert (tc._take_captions(line, captions, Counter()), captions) == _take_captions_reference(line)

@@ -202,3 +202,42 @@ def test_glued_tail_finds_the_date_at_the_end(line, date):
 def test_glued_tail_needs_the_date_at_the_very_end():
     assert GLUED_TAIL.search("Foo Gazette3 days ago, officials said") is None
     assert GLUED_TAIL.search("Foo Gazette") is None
+
+
+
+@pytest.mark.parametrize(
+    ("values", "fmt", "expected"),
+    [
+        (["2025-07-11", None, " "], None, [dt.date(2025, 7, 11), None, None]),
+        (["23-07-2025", "01/02/2025"], None, [dt.date(2025, 7, 23), dt.date(2025, 2, 1)]),
+        (["05/05/2025"], None, [dt.date(2025, 5, 5)]),  # day = month: the same either way
+        (["7/23/17", "1/2/70", "2017-07-24"], "%m/%d/%y", [dt.date(2017, 7, 23), dt.date(1970, 1, 2), dt.date(2017, 7, 24)]),
+        (["11/07/2025"], "%d/%m/%Y", [dt.date(2025, 7, 11)]),
+        (["11/07/2025"], "%m/%d/%Y", [dt.date(2025, 11, 7)]),
+    ],
+)
+def test_date_column_reads_unambiguous_values(values, fmt, expected):
+    from toolkit.dates import parse_date_column
+
+    assert parse_date_column(values, date_format=fmt) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "index", "needle"),
+    [
+        (["11/07/2025", "03/04/2025"], 0, "ambiguous"),
+        (["2025-07-11", "7/23/2025"], 1, "month-day-year"),
+        (["23/07/2025", "7/23/2025"], 1, "row 1"),
+        (["7/23/17"], 0, "two-digit year"),
+        (["July 23, 2017"], 0, "expected ISO"),
+        (["2025-02-31"], 0, "real calendar date"),
+        (["31/02/2025", "13/01/2025"], 0, "real calendar date"),
+    ],
+)
+def test_date_column_refuses_to_guess(values, index, needle):
+    from toolkit.dates import DateColumnError, parse_date_column
+
+    with pytest.raises(DateColumnError) as err:
+        parse_date_column(values)
+    assert err.value.index == index and needle in err.value.message
+    assert "date_format" in err.value.message or "calendar" in err.value.message

@@ -290,3 +290,49 @@ def test_shuffled_data_gives_same_map(map_inputs, tmp_path):
     a = interactive_map(coords, data, facet_by=None).to_html()
     b = interactive_map(coords, data.reverse(), facet_by=None).to_html()
     assert a == b
+
+
+def _many_groups(n_groups: int):
+    """Coordinates and data for ``n_groups`` outlets, outlet k holding k % 5 + 1 paragraphs."""
+    ids, outlets = [], []
+    for k in range(n_groups):
+        for j in range(k % 5 + 1):
+            ids.append(f"p{k}-{j}")
+            outlets.append(f"Outlet {k:03d}")
+    rng = np.random.default_rng(0)
+    coords = pl.DataFrame({"paragraph_id": ids, "x": rng.normal(size=len(ids)), "y": rng.normal(size=len(ids))})
+    data = pl.DataFrame({"paragraph_id": ids, "outlet": outlets, "text": ["t"] * len(ids)})
+    return coords, data
+
+
+def test_facets_are_capped_and_pool_the_rest():
+    coords, data = _many_groups(120)
+    fig = interactive_map(coords, data, color_by="outlet", hover=("outlet",))
+    titles = [a.text for a in fig.facets.layout.annotations]
+    assert len(titles) == 24
+    # The 23 largest (5 paragraphs each, first by name) get panels; the other 97 share the last.
+    assert titles[0] == "Outlet 004 (n=5)"
+    assert titles[-1] == f"other 97 outlet values (n={data.height - 23 * 5})"
+    assert "the other 97" in fig.facets.layout.title.text
+    # Legend: the 30 largest outlets (24 of 5 paragraphs, 6 of 4) plus one pooled trace; every point is still drawn once.
+    names = [t.name for t in fig.figure.data if t.name and t.name.startswith(("Outlet", "other"))]
+    assert len(names) == 31 and names[-1] == f"other: 90 values ({data.height - 24 * 5 - 6 * 4})"
+    assert sum(len(t.x) for t in fig.figure.data[:31]) == data.height
+    static = static_map(coords, data, facet_by="outlet", max_facets=6)
+    assert sum(ax.get_visible() for ax in static.axes) == 6
+    assert "the other 115" in static._suptitle.get_text()
+
+
+def test_few_facets_are_not_pooled():
+    coords, data = _many_groups(5)
+    fig = interactive_map(coords, data, color_by="outlet", hover=("outlet",))
+    assert [a.text for a in fig.facets.layout.annotations] == [f"Outlet {k:03d} (n={k + 1})" for k in range(5)]
+    assert not any((t.name or "").startswith("other") for t in fig.figure.data)
+
+
+def test_bad_caps_raise():
+    coords, data = _many_groups(5)
+    with pytest.raises(MapError, match="max_facets"):
+        interactive_map(coords, data, color_by="outlet", max_facets=0)
+    with pytest.raises(MapError, match="max_legend"):
+        interactive_map(coords, data, color_by="outlet", max_legend=0)

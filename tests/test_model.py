@@ -132,3 +132,36 @@ def test_provenance_record(clean_env):
     assert record["sentence_transformers_version"] == metadata.version("sentence-transformers")
     assert record["torch_version"] == metadata.version("torch")
     json.dumps(record)  # must travel as JSON
+
+
+def test_thread_rule_uses_one_thread_on_a_busy_machine(monkeypatch):
+    from toolkit.model import ENV_THREADS, encode_threads
+
+    monkeypatch.delenv(ENV_THREADS, raising=False)
+    assert encode_threads(cpus=2, load=0.1) == 2  # idle: every CPU
+    assert encode_threads(cpus=2, load=1.2) == 1  # shared with one busy process
+    assert encode_threads(cpus=2, load=7.5) == 1  # busy: never zero
+    assert encode_threads(cpus=16, load=5.0) == 11
+    assert encode_threads(3) == 3
+    monkeypatch.setenv(ENV_THREADS, "1")
+    assert encode_threads(cpus=8, load=0.0) == 1
+    monkeypatch.setenv(ENV_THREADS, "auto")
+    assert encode_threads(cpus=8, load=0.0) == 8
+    for bad in ("two", "0", "-1"):
+        monkeypatch.setenv(ENV_THREADS, bad)
+        with pytest.raises(EmbeddingError, match=ENV_THREADS):
+            encode_threads()
+    with pytest.raises(EmbeddingError, match="threads=0"):
+        encode_threads(0)
+
+
+def test_torch_threads_are_restored():
+    import torch
+
+    from toolkit.model import torch_threads
+
+    before = torch.get_num_threads()
+    other = 1 if before != 1 else 2
+    with torch_threads(other):
+        assert torch.get_num_threads() == other
+    assert torch.get_num_threads() == before

@@ -63,5 +63,47 @@ def test_bad_jsonl_line_and_bad_date(tmp_path):
         toolkit.load_corpus(path)
     assert err.value.line == 2
     path.write_text('{"outlet": "x", "title": "t", "body": "b", "published": "11/07/2025"}\n', encoding="utf-8")
-    with pytest.raises(toolkit.CorpusError, match="expected an ISO date"):
+    with pytest.raises(toolkit.CorpusError, match="ambiguous.*date_format") as err:
         toolkit.load_corpus(path)
+    assert err.value.line == 1
+
+
+def _dated_csv(path, dates):
+    rows = [{"outlet": "Foo Gazette", "title": f"Story {k}", "body": f"Paragraph number {k} here.", "published": d} for k, d in enumerate(dates)]
+    pl.DataFrame(rows).write_csv(path)
+    return path
+
+
+def test_us_dates_need_the_column_format_and_then_read(tmp_path):
+    """Issue 15: '7/23/17' stopped the whole file; now the error names file, line and option, and the option reads it."""
+    path = _dated_csv(tmp_path / "us.csv", ["2017-07-21", "", "7/23/17", "12/1/17"])
+    with pytest.raises(toolkit.CorpusError) as err:
+        toolkit.load_corpus(path)
+    assert err.value.line == 4 and "us.csv" in str(err.value)
+    assert "two-digit year" in err.value.problem and "date_format" in err.value.problem and "--date-format" in err.value.problem
+    corpus = toolkit.load_corpus(path, date_format="%m/%d/%y")
+    got = dict(zip(corpus.articles["title"], corpus.articles["published"]))
+    assert got == {"Story 0": dt.date(2017, 7, 21), "Story 1": None, "Story 2": dt.date(2017, 7, 23), "Story 3": dt.date(2017, 12, 1)}
+    bad = _dated_csv(tmp_path / "bad.csv", ["7/23/17", "23/7/17"])
+    with pytest.raises(toolkit.CorpusError, match="date_format '%m/%d/%y'") as err:
+        toolkit.load_corpus(bad, date_format="%m/%d/%y")
+    assert err.value.line == 3
+
+
+def test_day_month_year_column_is_read_when_unambiguous(tmp_path):
+    path = _dated_csv(tmp_path / "dm.csv", ["23/07/2025", "11/07/2025", "01.02.2025", "2025-07-11T09:30:00+09:00"])
+    corpus = toolkit.load_corpus(path)
+    assert corpus.articles.sort("title")["published"].to_list() == [
+        dt.date(2025, 7, 23), dt.date(2025, 7, 11), dt.date(2025, 2, 1), dt.date(2025, 7, 11)
+    ]
+
+
+def test_one_bad_date_is_reported_not_silently_dropped(tmp_path):
+    good = _dated_csv(tmp_path / "a_good.csv", ["2025-07-11"])
+    bad = _dated_csv(tmp_path / "b_bad.csv", ["2025-07-11", "23/07/2025", "7/23/2025"])
+    with pytest.raises(toolkit.CorpusError, match="month-day-year.*row 2") as err:
+        toolkit.load_corpus([good, bad])
+    assert err.value.line == 4
+    report = toolkit.write_corpus([good, bad], tmp_path / "out", skip_invalid=True)
+    assert [(s["file"].rsplit("/", 1)[-1], s["line"]) for s in report["skipped_files"]] == [("b_bad.csv", 4)]
+    assert "date_format" in report["skipped_files"][0]["error"]

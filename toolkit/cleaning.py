@@ -33,6 +33,10 @@ _CREDIT = re.compile(
     r"|\bPhotos?:\s+[A-Z][\w.&'-]*(?:\s*/\s*[A-Z][\w.&'-]*)*(?:\s+[A-Z]{2,}\b)*"
 )
 _MAX_CAPTION_CHARS = 500
+# Characters split to find the sentence before a credit (4 x the longest caption).
+_SPLIT_WINDOW = 2000
+# How far before a cut a credit could start once the text around it has joined.
+_CREDIT_LOOKBACK = 1000
 _AUTHOR = re.compile(r"\s*\bAuthor:\s*(?P<name>[^.!?\n]{2,80}?)\s*$")
 _BY_LINE = re.compile(r"^By\s+(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})$")
 _DATELINE = re.compile(
@@ -80,22 +84,51 @@ class CleanBody:
     line_fates: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
+def _last_sentence(before: str) -> str:
+    """The last sentence of ``before``, split from its tail only.
+
+    A caption is at most :data:`_MAX_CAPTION_CHARS` long and syntok decides a
+    boundary from the tokens around it, so splitting the last
+    :data:`_SPLIT_WINDOW` characters (cut at a space) finds the same last
+    sentence as splitting the whole prefix whenever it can be a caption;
+    when the window holds a single sentence, that sentence is longer than
+    any caption either way.
+    """
+    if len(before) > _SPLIT_WINDOW:
+        cut = before.find(" ", len(before) - _SPLIT_WINDOW)
+        if cut >= 0:
+            before = before[cut + 1 :]
+    sentences = split_sentences(before)
+    return sentences[-1] if sentences else ""
+
+
 def _take_captions(line: str, captions: list[str], removed: Counter[str]) -> str:
-    """Remove photo captions (the sentence before a credit) and the credits."""
+    """Remove photo captions (the sentence before a credit) and the credits.
+
+    Linear in the line: each credit costs one sentence split of a bounded
+    window and one regex search that starts just before the last cut (a
+    gallery line of 200 credits used to re-split its whole prefix twice per
+    credit).
+    """
+    pos = 0
     while True:
-        m = _CREDIT.search(line)
+        m = _CREDIT.search(line, pos)
         if not m:
             return line
         before = line[: m.start()].rstrip()
         start = m.start()
         if before:
-            last = split_sentences(before)[-1] if split_sentences(before) else ""
+            last = _last_sentence(before)
             if last and len(last) <= _MAX_CAPTION_CHARS and before.endswith(last):
                 start = len(before) - len(last)
         caption = normalise(line[start : m.end()])
         captions.append(caption)
         removed["caption"] += 1
-        line = (line[:start].rstrip() + " " + line[m.end() :].lstrip()).strip()
+        head = line[:start].rstrip()
+        line = (head + " " + line[m.end() :].lstrip()).strip()
+        # Text before the cut held no credit; one that now spans the cut
+        # starts at most a credit's length before it.
+        pos = max(0, min(len(head), len(line)) - _CREDIT_LOOKBACK)
 
 
 def clean_body(raw_lines: list[str], registry: OutletRegistry) -> CleanBody:

@@ -24,7 +24,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         # Warnings are in the report; the CLI keeps to one line.
         warnings.simplefilter("ignore")
-        report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid, outlets=args.outlets, chrome=args.chrome)
+        report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid, outlets=args.outlets, chrome=args.chrome,
+                              date_format=args.date_format)
     print(printable(ingest_line(report, args.out)))
     return 0 if report["files_read"] else 2
 
@@ -41,7 +42,7 @@ def ingest_line(report: dict, out: Path) -> str:
         f"ingested {report['files_read']} file(s): {counts['total']} articles "
         f"({counts['canonical']} canonical, {counts['duplicates']} duplicates), "
         f"{report['paragraphs']} paragraphs -> {out}"
-        + (f"; skipped {len(skipped)} invalid file(s)" if skipped else "")
+        + (f"; skipped {len(skipped)} invalid file(s): " + "; ".join(f"{s['file']} line {s['line']}: {s['error']}" for s in skipped) if skipped else "")
         + (f"; passed over {sum(passed_over.values())} path(s) ({', '.join(f'{r}: {n}' for r, n in sorted(passed_over.items()))})"
            if passed_over else "")
         + (f"; {len(unplaced)} unplaced line(s), first at {unplaced[0]['file']}:{unplaced[0]['line']}" if unplaced else "")
@@ -71,6 +72,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=not args.quiet,
             cache=not args.no_cache,
+            threads=args.threads,
         )
     for item in caught:
         if issubclass(item.category, CacheWriteWarning):
@@ -115,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--skip-invalid", action="store_true", help="skip unreadable files and list them in the report")
     ingest.add_argument("--outlets", type=Path, default=None, help="outlet registry CSV replacing the default (toolkit/data/outlets.csv)")
     ingest.add_argument("--chrome", type=Path, default=None, help="chrome-rule CSV replacing the default (toolkit/data/chrome.csv)")
+    ingest.add_argument("--date-format", default=None, metavar="FORMAT",
+                        help="strptime format of the tables' published column, e.g. '%%m/%%d/%%y' for US 7/23/17 (default: ISO or unambiguous day-month-year)")
     ingest.set_defaults(func=_cmd_ingest)
 
     summary = sub.add_parser("summary", help="print a summary table of an ingested folder")
@@ -127,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--batch-size", type=int, default=64)
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
     embed.add_argument("--no-cache", action="store_true", help="neither read nor write the embedding cache")
+    embed.add_argument("--threads", default=None, help="torch threads: an int or 'auto' (default: TOOLKIT_THREADS, else auto = CPUs left idle by other work, 1 on a busy machine)")
     embed.set_defaults(func=_cmd_embed)
 
     analyze = sub.add_parser("analyze", help="clusters, events and UMAP maps from an embedded folder")

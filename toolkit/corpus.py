@@ -233,6 +233,7 @@ class _Task:
     manifest_sha256: str | None
     outlets: str | None
     chrome: str | None
+    date_format: str | None = None
 
 
 @dataclass
@@ -294,7 +295,7 @@ def _process_table(task: _Task) -> _FileOutcome:
     from toolkit.tabular import read_article_table
 
     registry = default_registry(task.outlets)
-    raws, sha = read_article_table(task.path, registry=registry)
+    raws, sha = read_article_table(task.path, registry=registry, date_format=task.date_format)
     for raw in raws:
         raw.source_file = task.name
     removed: Counter[str] = Counter()
@@ -499,6 +500,7 @@ def load_corpus(
     outlets: PathLike | None = None,
     chrome: PathLike | None = None,
     n_jobs: int | None = None,
+    date_format: str | None = None,
 ) -> Corpus:
     """Ingest scraped pages and article tables into a :class:`Corpus`.
 
@@ -521,6 +523,14 @@ def load_corpus(
     n_jobs : int, optional
         Worker processes for parsing (default 1). The result is the same for
         any value; see the README's performance table for when more help.
+    date_format : str, optional
+        How the ``published`` column of article tables is written, as a
+        ``strptime`` format (``"%m/%d/%y"`` for US ``7/23/17``). Without it
+        a table's dates must be ISO or unambiguous day-month-year; an
+        ambiguous or unreadable date raises a :class:`CorpusError` naming
+        the file, the line and this option (with ``skip_invalid`` the file
+        is listed in the report's skipped files with that message, never
+        dropped silently). Pages are not affected.
 
     Returns
     -------
@@ -540,7 +550,8 @@ def load_corpus(
         paragraph_parts.append(paragraphs)
 
     builder, resolved, dedup = _ingest(
-        paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome, n_jobs=n_jobs
+        paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome, n_jobs=n_jobs,
+        date_format=date_format,
     )
     articles = _finish_articles(pl.concat(articles_parts).lazy(), resolved).collect()
     paragraphs = pl.concat(paragraph_parts)
@@ -558,6 +569,7 @@ def _ingest(
     chrome: PathLike | None = None,
     batch_files: int = 64,
     n_jobs: int | None = None,
+    date_format: str | None = None,
 ) -> tuple[_Builder, pl.DataFrame, _Dedup]:
     """Read every file, handing rows to ``emit`` every ``batch_files`` files.
 
@@ -582,6 +594,7 @@ def _ingest(
                 manifest_sha256=info.sha256 if info else None,
                 outlets=str(outlets) if outlets else None,
                 chrome=str(chrome) if chrome else None,
+                date_format=date_format,
             )
         )
     workers = _workers(n_jobs, len(tasks))

@@ -199,7 +199,10 @@ class _Session:
         normalize: bool,
         prompt: str | None,
         progress: bool | None,
+        threads: int | str | None = None,
     ) -> None:
+        self.threads = threads
+        self.n_threads: int | None = None
         self.model = model
         self.batch_size = batch_size
         self.device = device
@@ -274,14 +277,18 @@ class _Session:
                 self.st_model = _get_model(self.info, self.device, quiet=True)
                 model_loaded = True
             group_texts = [unique_texts[s] for s in group]
-            encoded = self.st_model.encode(
-                group_texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=self.normalize,
-                prompt=self.prompt,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            ).astype(np.float32, copy=False)
+            if self.n_threads is None:
+                # Decided once per run, when there is work: see toolkit.model.encode_threads.
+                self.n_threads = _model.encode_threads(self.threads)
+            with _model.torch_threads(self.n_threads):
+                encoded = self.st_model.encode(
+                    group_texts,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=self.normalize,
+                    prompt=self.prompt,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                ).astype(np.float32, copy=False)
             counts = _token_counts(self.st_model, group_texts, self.prompt)
             if vectors is None:
                 dim = encoded.shape[1]
@@ -338,12 +345,13 @@ def embed_with_report(
     normalize: bool = True,
     prompt: str | None = None,
     progress: bool | None = None,
+    threads: int | str | None = None,
 ) -> tuple[pl.DataFrame, EmbedReport]:
     """Embed paragraphs and say how: like :func:`embed`, plus an :class:`EmbedReport`.
 
     Parameters
     ----------
-    paragraphs, model, batch_size, device, cache, normalize, prompt, progress
+    paragraphs, model, batch_size, device, cache, normalize, prompt, progress, threads
         See :func:`embed`.
 
     Returns
@@ -355,7 +363,8 @@ def embed_with_report(
     """
     frame = _paragraph_frame(paragraphs)
     session = _Session(
-        model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress
+        model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress,
+        threads=threads,
     )
     session.open()
     bar = _progress_bar(_show_progress(progress, frame.height), frame.height)
@@ -376,6 +385,7 @@ def embed(
     normalize: bool = True,
     prompt: str | None = None,
     progress: bool | None = None,
+    threads: int | str | None = None,
 ) -> pl.DataFrame:
     """Embed each paragraph's text with a sentence-transformers model.
 
@@ -402,6 +412,12 @@ def embed(
     progress : bool, optional
         Progress bar: True or False; None shows it for long runs only.
         Never shown when the ``CI`` environment variable is set.
+    threads : int or "auto", optional
+        Torch intra-op threads while encoding (restored afterwards). None
+        reads ``TOOLKIT_THREADS``, default "auto": the CPUs other work
+        leaves idle, so one thread on a busy or shared machine (see
+        :func:`toolkit.model.encode_threads`). Cached vectors are reused
+        whatever the thread count.
 
     Returns
     -------
@@ -426,6 +442,7 @@ def embed(
         normalize=normalize,
         prompt=prompt,
         progress=progress,
+        threads=threads,
     )
     return frame
 
@@ -457,6 +474,7 @@ def embed_dir(
     prompt: str | None = None,
     chunk_rows: int = 20_000,
     echo: bool = True,
+    threads: int | str | None = None,
 ) -> EmbedReport:
     """Embed ``DIR/paragraphs.parquet`` into ``DIR/embeddings.parquet`` in bounded memory.
 
@@ -472,7 +490,7 @@ def embed_dir(
     ----------
     dir : str or path-like
         Folder written by ``python -m toolkit ingest``.
-    model, batch_size, device, cache, normalize, prompt
+    model, batch_size, device, cache, normalize, prompt, threads
         See :func:`embed`.
     progress : bool, optional
         Progress bar over all paragraphs; never shown when ``CI`` is set.
@@ -518,7 +536,8 @@ def embed_dir(
         raise EmbeddingError(msg)
 
     session = _Session(
-        model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress
+        model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress,
+        threads=threads,
     )
     session.open()
     target = folder / "embeddings.parquet"

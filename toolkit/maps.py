@@ -64,6 +64,16 @@ WEBGL_POINTS = 20_000
 # Small multiples draw the whole corpus in grey behind each outlet; beyond
 # this many points a regular subsample keeps the file size in check.
 FACET_CONTEXT_POINTS = 5_000
+#: Small multiples draw at most this many groups (the largest by paragraph
+#: count) in panels of their own; the rest share one last panel, and the
+#: figure title says how many were pooled. Real corpora have hundreds of
+#: outlets, and a page of 500 panels is neither readable nor drawable
+#: (plotly refuses more than about 50 rows of subplots).
+MAX_FACETS = 24
+#: The interactive legend lists at most this many categories (the largest);
+#: the others are drawn as one "other" trace.
+MAX_LEGEND = 30
+OTHER_COLOR = "#8c8c8c"
 
 
 def _missing_module(name: str, pin: str) -> MapError:
@@ -279,6 +289,36 @@ def _colouring(frame: pl.DataFrame, column: str, *, label_column: str | None = N
     return _Colouring(column, "categorical", keys=keys, labels=labels, colors=colors, codes=codes)
 
 
+def _pool(colouring: _Colouring, max_legend: int) -> _Colouring:
+    """Keep the ``max_legend`` largest categories (missing and noise always stay); pool the rest as "other"."""
+    if max_legend < 1:
+        msg = f"got max_legend={max_legend}, expected at least 1"
+        raise MapError(msg)
+    if colouring.kind != "categorical":
+        return colouring
+    regular = [i for i, k in enumerate(colouring.keys) if k is not None and k not in NOISE_VALUES]
+    if len(regular) <= max_legend:
+        return colouring
+    counts = np.bincount(colouring.codes, minlength=len(colouring.keys))
+    keep = set(sorted(regular, key=lambda i: (-counts[i], i))[:max_legend])
+    kept = [i for i in range(len(colouring.keys)) if i in keep or i not in regular]
+    pooled = [i for i in regular if i not in keep]
+    # "other" sits after the regular categories, before noise and missing.
+    n_regular_kept = sum(1 for i in kept if i in keep)
+    order = [i for i in kept if i in keep] + [-1] + [i for i in kept if i not in keep]
+    remap = np.empty(len(colouring.keys), dtype=np.int64)
+    for new, old in enumerate(order):
+        if old >= 0:
+            remap[old] = new
+    remap[pooled] = n_regular_kept
+    palette = iter(_palette(n_regular_kept))
+    keys = [colouring.keys[i] if i >= 0 else _Other(tuple(colouring.keys[j] for j in pooled)) for i in order]
+    labels = [colouring.labels[i] if i >= 0 else f"other: {len(pooled)} values" for i in order]
+    colors = [next(palette) if i in keep else (OTHER_COLOR if i < 0 else colouring.colors[i]) for i in order]
+    return _Colouring(colouring.column, "categorical", keys=keys, labels=labels, colors=colors,
+                      codes=remap[colouring.codes])
+
+
 def _point_size(n: int) -> float:
     # Area in points^2: big dots for a few hundred paragraphs, small for 100k.
     return float(np.clip(6000.0 / max(n, 1), 3.0, 36.0))
@@ -324,6 +364,7 @@ def static_map(
     dpi: int = STATIC_DPI,
     point_size: float | None = None,
     max_legend: int = 20,
+    max_facets: int = MAX_FACETS,
     caption: str | None = None,
 ) -> Figure:
     """Draw the map with matplotlib, optionally writing PNG and SVG.
@@ -365,6 +406,10 @@ def static_map(
         Marker area in points squared; by default shrinks with corpus size.
     max_legend : int, default 20
         Categories beyond this many (the smallest) are pooled in the legend.
+    max_facets : int, default 24
+        With ``facet_by``: at most this many panels. With more groups, the
+        ``max_facets - 1`` largest (by paragraphs) get a panel each and the
+        rest share a last panel; the figure title says so.
     caption : str, optional
         Small text under the map; default states the counts and the marker key.
 
@@ -397,7 +442,7 @@ def static_map(
     size = point_size if point_size is not None else _point_size(frame.height)
     with mpl.rc_context(_static_rc()):
         if facet_by:
-            groups = sorted(frame.get_column(facet_by).unique().to_list(), key=_sort_key)
+            groups, pooled_note = _facet_groups(frame, facet_by, max_facets)
             ncols = min(len(groups), max(1, math.ceil(math.sqrt(len(groups)))))
             nrows = math.ceil(len(groups) / ncols)
             # Panels follow the map's aspect ratio so that little space is wasted.
@@ -416,14 +461,13 @@ def static_map(
                 if centroid_col:
                     sub = frame.filter(pl.Series(mask))
                     _draw_centroids(ax, sub, centroid_col, label=False)
-                name = MISSING_LABEL if group is None else str(group)
-                ax.set_title(f"{name} (n={int(mask.sum())})", fontsize=9)
+                ax.set_title(f"{_facet_name(group, facet_by)} (n={int(mask.sum())})", fontsize=9)
                 # Shared axes cannot adjust their limits for equal aspect; the boxes can.
                 _clean_axes(ax, adjustable="box")
             for ax in list(axes.flat)[len(groups) :]:
                 ax.set_visible(False)
-            if title:
-                fig.suptitle(title, fontsize=12)
+            if title or pooled_note:
+                fig.suptitle("\n".join(t for t in (title, pooled_note and f"Panels: {pooled_note}.") if t), fontsize=12 if title else 9)
             _legend(fig, handles, colouring, centroid_col, max_legend=max_legend)
         else:
             fig = Figure(figsize=figsize or STATIC_SIZE, dpi=dpi, layout="constrained")
@@ -457,8 +501,52 @@ def static_map(
     return fig
 
 
+@dataclass(frozen=True)
+class _Other:
+    """The pooled facet group: every value of the facet column not drawn on its own."""
+
+    values: tuple[Any, ...]
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"_Other({len(self.values)})"
+
+
+def _facet_groups(frame: pl.DataFrame, column: str, max_facets: int) -> tuple[list[Any], str | None]:
+    """Panels to draw: all groups in sort order, or the ``max_facets`` largest plus one pooled panel.
+
+    Returns the groups (the pooled one as an :class:`_Other`) and a note
+    saying what was pooled (None when nothing was).
+    """
+    if max_facets < 1:
+        msg = f"got max_facets={max_facets}, expected at least 1"
+        raise MapError(msg)
+    counts = frame.get_column(column).value_counts(name="n").to_dicts()
+    groups = sorted((row[column] for row in counts), key=_sort_key)
+    if len(groups) <= max_facets:
+        return groups, None
+    size = {row[column]: row["n"] for row in counts}
+    # Largest first, ties by value; the panels then follow the usual value order.
+    order = sorted(groups, key=lambda g: (-size[g], _sort_key(g)))
+    top = set(order[: max_facets - 1])
+    shown = [g for g in groups if g in top]
+    rest = tuple(g for g in groups if g not in top)
+    n_rest = sum(size[g] for g in rest)
+    note = f"the {max_facets - 1} largest of {len(groups)} {column} values; the other {len(rest)} ({n_rest} paragraphs) share the last panel"
+    return [*shown, _Other(rest)], note
+
+
+def _facet_name(group: Any, column: str) -> str:
+    if isinstance(group, _Other):
+        return f"other {len(group.values)} {column} values"
+    return MISSING_LABEL if group is None else str(group)
+
+
 def _mask(frame: pl.DataFrame, column: str, value: Any) -> np.ndarray:
     series = frame.get_column(column)
+    if isinstance(value, _Other):
+        known = [v for v in value.values if v is not None]
+        mask = series.is_in(pl.Series(known, dtype=series.dtype).implode()).fill_null(False).to_numpy()
+        return mask | series.is_null().to_numpy() if None in value.values else mask
     if value is None:
         return series.is_null().to_numpy()
     return (series == value).fill_null(False).to_numpy()
@@ -889,6 +977,8 @@ def interactive_map(
     height: int = 720,
     marker_size: float | None = None,
     notebook_html: bool = True,
+    max_facets: int = MAX_FACETS,
+    max_legend: int = MAX_LEGEND,
 ) -> MapFigure:
     """Build the interactive map, optionally writing a self-contained HTML file.
 
@@ -921,6 +1011,15 @@ def interactive_map(
         Point diameter in pixels; by default shrinks with corpus size.
     notebook_html : bool, default True
         See :attr:`MapFigure.notebook_html`.
+    max_facets : int, default 24
+        At most this many small multiples: with more groups, the
+        ``max_facets - 1`` largest (by paragraphs) get a panel each and the
+        rest share a last panel; the facets' title says how many.
+    max_legend : int, default 30
+        A categorical colour column with more categories shows the
+        ``max_legend`` largest in the legend, each in its own colour, and
+        draws the rest as one grey trace "other: k values (n)". Hover still
+        names each point's own value.
 
     Returns
     -------
@@ -950,7 +1049,7 @@ def interactive_map(
     spans: list[tuple[int, int]] = []
     colourings = []
     for k, column in enumerate(colors):
-        colouring = _colouring(frame, column, label_column=label_col if column == "cluster" else None)
+        colouring = _pool(_colouring(frame, column, label_column=label_col if column == "cluster" else None), max_legend)
         colourings.append(colouring)
         start = len(traces)
         traces.extend(_point_traces(frame, colouring, hover_cols, visible=k == 0, marker_size=size, legendgroup=column))
@@ -980,7 +1079,8 @@ def interactive_map(
                       "xanchor": "right", "showarrow": False, "xshift": -4, "yshift": 8}],
     )
     facets = _facets(frame, facet_by, colourings[0] if colors[0] != facet_by else None, hover_cols,
-                     centroid_col=centroid_col, size=size, title=title) if facet_by else None
+                     centroid_col=centroid_col, size=size, title=title, max_facets=max_facets,
+                     max_legend=max_legend) if facet_by else None
     result = MapFigure(figure=fig, facets=facets, coords=coords, data=data.collect() if isinstance(data, pl.LazyFrame) else data,
                        color_by=colors, title=title, notebook_html=notebook_html)
     if path is not None:
@@ -989,18 +1089,21 @@ def interactive_map(
 
 
 def _facets(frame: pl.DataFrame, facet_by: str, colouring: _Colouring | None, hover: list[str], *,
-            centroid_col: str | None, size: float, title: str | None) -> Any:
+            centroid_col: str | None, size: float, title: str | None, max_facets: int = MAX_FACETS,
+            max_legend: int = MAX_LEGEND) -> Any:
     _plotly()  # the install hint, if plotly is missing
     from plotly.subplots import make_subplots
 
-    groups = sorted(frame.get_column(facet_by).unique().to_list(), key=_sort_key)
-    facet_colouring = colouring or _colouring(frame, facet_by)
+    groups, pooled_note = _facet_groups(frame, facet_by, max_facets)
+    facet_colouring = colouring or _pool(_colouring(frame, facet_by), max_legend)
     ncols = min(len(groups), 3 if len(groups) > 4 else 2) if len(groups) > 1 else 1
     nrows = math.ceil(len(groups) / ncols)
-    counts = {g: int(_mask(frame, facet_by, g).sum()) for g in groups}
-    names = [html.escape(f"{MISSING_LABEL if g is None else g} (n={counts[g]})", quote=False) for g in groups]
+    counts = {i: int(_mask(frame, facet_by, g).sum()) for i, g in enumerate(groups)}
+    names = [html.escape(f"{_facet_name(g, facet_by)} (n={counts[i]})", quote=False) for i, g in enumerate(groups)]
+    # Plotly needs vertical_spacing <= 1 / (rows - 1).
+    vspace = min(0.06, 0.5 / (nrows - 1)) if nrows > 1 else 0.1
     fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=names, shared_xaxes="all", shared_yaxes="all",
-                        horizontal_spacing=0.03, vertical_spacing=0.06 if nrows > 1 else 0.1)
+                        horizontal_spacing=0.03, vertical_spacing=vspace)
     step = max(1, math.ceil(frame.height / FACET_CONTEXT_POINTS))
     context = frame.gather_every(step)
     scatter = _scatter_cls(frame.height)
@@ -1040,7 +1143,8 @@ def _facets(frame: pl.DataFrame, facet_by: str, colouring: _Colouring | None, ho
     fig.update_yaxes(**_axis_layout())
     fig.update_layout(
         template="plotly_white",
-        title={"text": html.escape(f"{title} \u2014 by {facet_by}" if title else f"By {facet_by}"), "x": 0.01},
+        title={"text": html.escape(f"{title} \u2014 by {facet_by}" if title else f"By {facet_by}")
+               + (f"<br><sup>{html.escape(pooled_note, quote=False)}</sup>" if pooled_note else ""), "x": 0.01},
         height=int(280 * nrows + 110), margin={"l": 10, "r": 10, "t": 90, "b": 20},
         legend={"title": {"text": facet_colouring.column}, "itemsizing": "constant"},
         hoverlabel={"align": "left", "bgcolor": "white", "font": {"size": 12}},

@@ -364,3 +364,86 @@ def provenance(
         "torch_version": _version("torch"),
         "toolkit_version": __version__,
     }
+
+
+# --------------------------------------------------------------------------- threads
+
+ENV_THREADS = "TOOLKIT_THREADS"
+
+
+def _usable_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def encode_threads(threads: int | str | None = None, *, cpus: int | None = None, load: float | None = None) -> int:
+    """Torch intra-op threads for encoding, by a rule that does not waste CPU.
+
+    Parameters
+    ----------
+    threads : int, "auto" or None
+        An int is used as given. None reads ``TOOLKIT_THREADS`` (an int or
+        "auto"), and "auto" is the default.
+    cpus, load : optional
+        Usable CPUs and the 1-minute load average; by default read from the
+        machine (``os.sched_getaffinity``, ``os.getloadavg``). For tests.
+
+    Returns
+    -------
+    int
+        "auto": the CPUs left idle by other work, ``cpus - load`` rounded,
+        between 1 and ``cpus``. On a busy or shared machine this is one
+        thread per process: a second thread there burned about twice the
+        CPU seconds for the same wall time (measured in
+        ``benchmarks/bench_threads.py``). On an idle machine it is every
+        usable CPU. Worker processes each take this rule, so N workers on
+        a busy machine use one thread each.
+
+    Raises
+    ------
+    EmbeddingError
+        For a value that is neither a positive int nor "auto".
+    """
+    if threads is None:
+        threads = os.environ.get(ENV_THREADS, "auto").strip() or "auto"
+    if isinstance(threads, str) and threads.lower() != "auto":
+        try:
+            threads = int(threads)
+        except ValueError:
+            threads = -1
+    if isinstance(threads, str):
+        cpus = _usable_cpus() if cpus is None else cpus
+        if load is None:
+            try:
+                load = os.getloadavg()[0]
+            except OSError:  # pragma: no cover - no load average
+                load = 0.0
+        return int(max(1, min(cpus, int(cpus - load + 0.5))))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        msg = f"got threads={threads!r} (or {ENV_THREADS}), expected a positive int or 'auto'"
+        raise EmbeddingError(msg)
+    return threads
+
+
+class torch_threads:  # noqa: N801 - used as a context manager, like a function
+    """Set torch's intra-op threads for a block and restore them afterwards."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.before: int | None = None
+
+    def __enter__(self) -> torch_threads:
+        import torch
+
+        self.before = torch.get_num_threads()
+        if self.before != self.n:
+            torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        if self.before is not None and torch.get_num_threads() != self.before:
+            torch.set_num_threads(self.before)

@@ -1,7 +1,10 @@
 """Article tables a user brings (CSV, JSONL, Parquet) read into raw blocks.
 
 Required columns: ``outlet``, ``title``, ``body``. Optional: ``published``
-(ISO ``YYYY-MM-DD`` or a Date column), ``section``. Column names are matched
+(ISO ``YYYY-MM-DD``, unambiguous day-month-year ``DD-MM-YYYY``, a Date
+column, or any format named by ``date_format``, e.g. ``"%m/%d/%y"`` for US
+``7/23/17``; an ambiguous date is an error naming the file, the line and the
+option), ``section``. Column names are matched
 case-insensitively. Errors name the file and the line (CSV: the header is
 line 1; JSONL: one object per line; Parquet: row number + 1).
 """
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from toolkit.dates import DateText
+from toolkit.dates import DateColumnError, DateText, parse_date_column
 from toolkit.errors import CorpusError
 from toolkit.layouts import RawArticle
 from toolkit.reading import read_bytes
@@ -62,8 +65,28 @@ def _read_frame(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
     return pl.DataFrame(rows, infer_schema_length=None), 0
 
 
-def read_article_table(path: str | Path, *, registry: OutletRegistry) -> tuple[list[RawArticle], str]:
-    """Validate a user's article table; one raw block per row, and the sha256 of the bytes parsed."""
+def _dates(frame: pl.DataFrame, lower: dict[str, str], path: Path, lines: list[int], date_format: str | None) -> list[dt.date | None]:
+    """The ``published`` column read as a whole (see :func:`toolkit.dates.parse_date_column`)."""
+    if "published" not in lower:
+        return [None] * frame.height
+    column = frame[lower["published"]]
+    if column.dtype == pl.Datetime or column.dtype == pl.Date:
+        return [None if v is None else (v.date() if isinstance(v, dt.datetime) else v) for v in column.to_list()]
+    try:
+        return parse_date_column(column.cast(pl.String).to_list(), date_format=date_format)
+    except DateColumnError as exc:
+        raise CorpusError(path, lines[exc.index], exc.message) from None
+
+
+def read_article_table(
+    path: str | Path, *, registry: OutletRegistry, date_format: str | None = None
+) -> tuple[list[RawArticle], str]:
+    """Validate a user's article table; one raw block per row, and the sha256 of the bytes parsed.
+
+    ``date_format`` (a ``strptime`` format such as ``"%m/%d/%y"``) says how
+    the ``published`` column is written; without it the column must be ISO
+    or unambiguous day-month-year (:func:`toolkit.dates.parse_date_column`).
+    """
     path = Path(path)
     data = read_bytes(path, what="article table")
     frame, offset = _read_frame(path, data)
@@ -76,6 +99,8 @@ def read_article_table(path: str | Path, *, registry: OutletRegistry) -> tuple[l
         shown = [c for c in frame.columns if c != "__line"]
         msg = f"got columns {shown}, expected at least {list(REQUIRED)} (missing {missing})"
         raise CorpusError(path, 1 if offset else None, msg)
+    lines = frame["__line"].to_list() if "__line" in frame.columns else [k + offset for k in range(frame.height)]
+    dates = _dates(frame, lower, path, lines, date_format)
     out: list[RawArticle] = []
     for k, row in enumerate(frame.iter_rows(named=True)):
         line = row["__line"] if "__line" in row else k + offset
@@ -90,18 +115,10 @@ def read_article_table(path: str | Path, *, registry: OutletRegistry) -> tuple[l
             if bad:
                 msg = f"got control character(s) {', '.join(bad)} in {col!r}, expected plain text"
                 raise CorpusError(path, line, msg)
-        date = None
         published = values.get("published")
-        if published is not None and str(published).strip():
-            if isinstance(published, dt.date):
-                value = published
-            else:
-                try:
-                    value = dt.date.fromisoformat(str(published).strip()[:10])
-                except ValueError:
-                    msg = f"got published {published!r}, expected an ISO date YYYY-MM-DD"
-                    raise CorpusError(path, line, msg) from None
-            date = DateText(str(published), "absolute", value=value)
+        date = None
+        if published is not None and dates[k] is not None:
+            date = DateText(str(published), "absolute", value=dates[k])
         body_lines = [b for b in str(values["body"]).splitlines() if b.strip()]
         out.append(
             RawArticle(
