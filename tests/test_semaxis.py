@@ -48,7 +48,7 @@ def _toy_scores():
 
 def test_axis_by_outlet_weights_articles_and_resamples_them():
     scores, paragraphs, articles = _toy_scores()
-    out = axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3, min_ci_articles=2)
+    out = axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3, interval="bootstrap", min_ci_articles=2)
     x = out.filter(pl.col("outlet") == "X").row(0, named=True)
     # mean of article means (1 + 0 + 0.5) / 3, not the paragraph mean 10/12
     assert x["estimate"] == pytest.approx(0.5)
@@ -62,10 +62,15 @@ def test_axis_by_outlet_weights_articles_and_resamples_them():
         assert row["baseline_low"] < 0.0 < row["baseline_high"]
         assert row["p_value"] >= 1 / 200 and row["n_perm"] == 199 and row["seed"] == 3
     assert out["wire_policy"].to_list() == ["merge", "merge"]
-    assert out.equals(axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3, min_ci_articles=2))
-    # below the documented minimum (10 articles) there is no interval, and the row says why
+    assert out.equals(axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3, interval="bootstrap", min_ci_articles=2))
+    # the default t interval on article means: X's means 1, 0, 0.5 -> 0.5 +- t(2 df) * 0.5 / sqrt(3)
+    t_int = axis_by_outlet(scores, paragraphs, articles, n_perm=0, min_ci_articles=3)
+    x_t = t_int.filter(pl.col("outlet") == "X").row(0, named=True)
+    half = 4.302652729911275 * 0.5 / math.sqrt(3)
+    assert (x_t["ci_low"], x_t["ci_high"]) == pytest.approx((0.5 - half, 0.5 + half), abs=1e-9)
+    # below the documented minimum (t: 5 articles) there is no interval, and the row says why
     default = axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=0, seed=3)
-    assert default["ci_low"].is_nan().all() and default["ci_reason"].str.contains("fewer than 10 articles").all()
+    assert default["ci_low"].is_nan().all() and default["ci_reason"].str.contains("fewer than 5 articles").all()
     assert default["p_value"].is_null().all() and (default["n_perm"] == 0).all()
 
 

@@ -37,7 +37,7 @@ THREE += [("Z", "z1", "B"), ("Z", "z1", "B"), ("Z", "z1", "B"), ("Z", "z2", "A")
 
 def test_three_outlet_toy_by_hand():
     with pytest.warns(PermutationWarning, match="q < alpha is impossible"):  # 6 tests, 99 permutations: q >= 0.06
-        out = outlet_shares(*toy(THREE), n_boot=500, n_perm=99, seed=1, min_ci_articles=2)
+        out = outlet_shares(*toy(THREE), n_boot=500, n_perm=99, seed=1, interval="bootstrap", min_ci_articles=2)
     assert out.columns[:2] == ["outlet", "category"] and out.height == 6
     assert tuple(out.columns[2:17]) == ENGINE_COLUMNS
     a = out.filter(pl.col("category") == "A")
@@ -55,18 +55,18 @@ def test_three_outlet_toy_by_hand():
     assert set(out["wire_policy"]) == {"merge"} and set(out["category_column"]) == {"frame"}
     assert set(out["n_perm"]) == {99} and set(out["seed"]) == {1}
     with pytest.warns(PermutationWarning):
-        again = outlet_shares(*toy(THREE), n_boot=500, n_perm=99, seed=1, min_ci_articles=2)
+        again = outlet_shares(*toy(THREE), n_boot=500, n_perm=99, seed=1, interval="bootstrap", min_ci_articles=2)
     assert again.equals(out)  # seeded, deterministic
-    # at the default minimum (10 articles) none of these small outlets gets an interval
+    # at the default minimum (Wilson: 5 articles) none of these small outlets gets an interval
     default = outlet_shares(*toy(THREE), n_boot=500, n_perm=0, seed=1)
-    assert default["ci_low"].is_nan().all() and default["ci_reason"].str.starts_with("fewer than 10 articles").all()
+    assert default["ci_low"].is_nan().all() and default["ci_reason"].str.starts_with("fewer than 5 articles").all()
 
 
 def test_bootstrap_resamples_articles_not_paragraphs():
     # two long articles of opposite frames: paragraph resampling would give ~[0.28, 0.72]
     rows = [("X", "a", "A") for _ in range(10)] + [("X", "b", "B") for _ in range(10)]
     rows += [("Y", "c", "A"), ("Y", "d", "B")]
-    out = outlet_shares(*toy(rows), n_boot=2000, n_perm=0, min_ci_articles=2).filter((pl.col("outlet") == "X") & (pl.col("category") == "A"))
+    out = outlet_shares(*toy(rows), n_boot=2000, n_perm=0, interval="bootstrap", min_ci_articles=2).filter((pl.col("outlet") == "X") & (pl.col("category") == "A"))
     assert out["estimate"].item() == 0.5
     assert (out["ci_low"].item(), out["ci_high"].item()) == (0.0, 1.0)
     rng = np.random.default_rng(0)
@@ -80,7 +80,7 @@ def test_same_draws_as_the_shared_helpers():
     rng = np.random.default_rng(7)
     rows = [("X", f"x{rng.integers(6)}", "AB"[rng.integers(2)]) for _ in range(40)] + [("Y", "y", "A")]
     assignments, paragraphs, articles = toy(rows)
-    out = outlet_shares(assignments, paragraphs, articles, n_boot=300, n_perm=0, seed=3, min_ci_articles=2)
+    out = outlet_shares(assignments, paragraphs, articles, n_boot=300, n_perm=0, seed=3, interval="bootstrap", min_ci_articles=2)
     got = out.filter((pl.col("outlet") == "X") & (pl.col("category") == "A"))
     x = assignments.join(paragraphs, on="paragraph_id").filter(pl.col("article_id").str.starts_with("x"))
     is_a = (x["frame"] == "A").to_numpy().astype(float)
@@ -170,3 +170,24 @@ def test_power_share_from_5_to_30_percent_in_a_10_article_outlet():
     with pytest.warns(PermutationWarning, match="smallest attainable BH q of a lone effect is 0.1"):
         fixed = outlet_shares(*_power_corpus(0, planted=0.30), n_boot=10, n_perm=999, seed=0)
     assert fixed["q_value"].min() >= 0.1 - 1e-9
+
+
+def test_wilson_interval_on_the_clustered_effective_size_by_hand():
+    from scipy.stats import t as student
+
+    # X: 8 one-paragraph articles, 2 of them "A" -> r = 0.25; clustered variance r(1-r)/(n-1) over the
+    # binomial r(1-r)/n gives deff = n/(n-1), so n_eff = n - 1 = 7, with t on 7 df
+    rows = [("X", f"x{i}", "A" if i < 2 else "B") for i in range(8)] + [("Y", f"y{i}", "AB"[i % 2]) for i in range(6)]
+    out = outlet_shares(*toy(rows), n_perm=0).filter(pl.col("outlet") == "X")
+    z, r, n_eff = student.ppf(0.975, 7), 0.25, 7.0
+    centre = (r + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
+    half = z * np.sqrt(r * (1 - r) / n_eff + z * z / (4 * n_eff**2)) / (1 + z * z / n_eff)
+    a = out.filter(pl.col("category") == "A").row(0, named=True)
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx((centre - half, centre + half), abs=1e-12)
+    assert "Wilson" in a["method"] and a["ci_reason"] is None
+    # a category the outlet never uses still gets an honest, non-zero-width interval
+    rows += [("Y", "y9", "C")]
+    zero = outlet_shares(*toy(rows), n_perm=0).filter((pl.col("outlet") == "X") & (pl.col("category") == "C")).row(0, named=True)
+    assert zero["estimate"] == 0 and zero["ci_low"] == 0 and zero["ci_high"] > 0.1
+    with pytest.raises(MeasureError, match="got interval='exact'"):
+        outlet_shares(*toy(rows), interval="exact")

@@ -28,11 +28,12 @@ cannot happen for a lone effect). The first 999 permutations (or all, if
 fewer) are shared by every test and give the random-label band
 ``baseline_mean/low/high``.
 
-**Intervals only where they cover.** Below a minimum number of articles a
-percentile bootstrap under-covers badly (measured by
+**Intervals only where they cover.** Below a minimum number of articles an
+interval under-covers (a percentile bootstrap badly: measured by
 ``benchmarks/bench_calibration.py``; see docs/framing_measures.md), so
-:func:`guard_interval` blanks the interval (NaN) and says why in
-``ci_reason``.
+:func:`guard_interval` blanks it (NaN) and says why in ``ci_reason``. Each
+measure's minimum is the smallest group size at which its interval method
+was measured to cover at least 0.90.
 
 **One set of columns.** :data:`ENGINE_COLUMNS`, in that order after each
 measure's key columns; each measure adds its own columns after them.
@@ -278,12 +279,14 @@ def permutation_test(
     return PermutationResult(p, used, base_sum / base.shape[0], low, high, adaptive)
 
 
-def guard_interval(n_articles: np.ndarray, low: np.ndarray, high: np.ndarray, *, min_articles: int) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+def guard_interval(
+    n_articles: np.ndarray, low: np.ndarray, high: np.ndarray, *, min_articles: int, method: str = "bootstrap"
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
     """Blank intervals of groups with fewer than ``min_articles`` articles (NaN and a reason)."""
     n = np.asarray(n_articles)
     low = np.where(n < min_articles, np.nan, np.asarray(low, dtype=float))
     high = np.where(n < min_articles, np.nan, np.asarray(high, dtype=float))
-    reason = [f"fewer than {min_articles} articles (percentile bootstrap under-covers)" if k < min_articles else None for k in n.tolist()]
+    reason = [f"fewer than {min_articles} articles (the {method} interval under-covers below that)" if k < min_articles else None for k in n.tolist()]
     return low, high, reason
 
 

@@ -207,9 +207,11 @@ def _article_weighted_mean(scores: np.ndarray, row_article: np.ndarray, article_
     return float((sums / article_len).sum() / draws.sum())
 
 
-#: Fewest articles for which an outlet's axis interval is printed (coverage
-#: measured by benchmarks/bench_calibration.py; table in docs/framing_measures.md).
-MIN_CI_ARTICLES = 10
+#: Interval methods and the fewest articles for which each is printed: the
+#: smallest size at which its coverage of a nominal 95 % interval was measured
+#: >= 0.90 by benchmarks/bench_calibration.py (table in docs/framing_measures.md).
+MIN_CI_ARTICLES = {"t": 5, "bootstrap": 30}
+INTERVALS = tuple(MIN_CI_ARTICLES)
 
 
 def axis_by_outlet(
@@ -223,15 +225,18 @@ def axis_by_outlet(
     seed: int = 0,
     level: float = 0.95,
     wire_policy: str | None = None,
+    interval: str = "t",
     min_ci_articles: int | None = None,
 ) -> pl.DataFrame:
-    """Mean axis score per outlet, with an article bootstrap CI and a random-label band.
+    """Mean axis score per outlet, with an article-level CI and a random-label band.
 
     The outlet mean is the mean of its **article** means (each article the
     mean of its paragraphs), so one long article does not speak for the
-    outlet. The CI resamples articles within the outlet
-    (:func:`toolkit.stats.bootstrap_articles`); it is NaN, with a
-    ``ci_reason``, for an outlet of fewer than ``min_ci_articles`` articles.
+    outlet. The CI treats the outlet's article means as the sample: a
+    Student t interval on ``n - 1`` df by default, or a percentile bootstrap
+    resampling articles (:func:`toolkit.stats.bootstrap_articles`); it is
+    NaN, with a ``ci_reason``, for an outlet of fewer than
+    ``min_ci_articles`` articles.
     The baseline band is what an outlet of the same size gets when outlet
     labels are shuffled across all articles: an outlet mean inside its band
     is no different from a random set of articles. ``p_value`` is two-sided
@@ -257,8 +262,11 @@ def axis_by_outlet(
         to skip), RNG seed, confidence level.
     wire_policy : {"merge", "keep", "drop"}, optional
         None reads the articles' ``wire_policy`` column, or applies "merge".
+    interval : {"t", "bootstrap"}
+        Interval method (measured coverage by group size in
+        docs/framing_measures.md).
     min_ci_articles : int, optional
-        Default :data:`MIN_CI_ARTICLES`.
+        Default ``MIN_CI_ARTICLES[interval]`` (5 for t, 30 for the bootstrap).
 
     Returns
     -------
@@ -268,6 +276,8 @@ def axis_by_outlet(
         (input order) then outlet.
     """
     from toolkit.engine import ENGINE_COLUMNS, guard_interval, method_text, permutation_test, permuted_labels, resolve_wire
+    from scipy.stats import t as student
+
     from toolkit.stats import article_index, bh_fdr, bootstrap_articles
 
     for name, frame, needed in (("scores", scores, ("paragraph_id", "axis", "score")),
@@ -275,7 +285,10 @@ def axis_by_outlet(
                                 ("articles", articles, ("article_id", by))):
         require_columns(frame, needed, name=name, error=MeasureError)
     kept, policy = resolve_wire(articles, wire_policy)
-    min_ci = MIN_CI_ARTICLES if min_ci_articles is None else int(min_ci_articles)
+    if interval not in INTERVALS:
+        msg = f"got interval={interval!r}, expected one of {INTERVALS}"
+        raise MeasureError(msg)
+    min_ci = MIN_CI_ARTICLES[interval] if min_ci_articles is None else int(min_ci_articles)
     frames = []
     axis_names = list(dict.fromkeys(scores["axis"].to_list()))
     base = (
@@ -308,13 +321,22 @@ def axis_by_outlet(
             _, sub_row_article = article_index(sub_articles)
             sub_len = np.bincount(sub_row_article).astype(float)
             sub_values = values[idx]
-            est[g], lows[g], highs[g] = bootstrap_articles(
-                [name] * idx.size, sub_articles,
-                lambda rows, v=sub_values, r=sub_row_article, n=sub_len: _article_weighted_mean(v, r, n, rows),
-                n_boot=n_boot, seed=seed, level=level,
-            )
             n_pars[g] = idx.size
-        lows, highs, reason = guard_interval(sizes, lows, highs, min_articles=min_ci)
+            if interval == "bootstrap" and sub_len.size >= min_ci:
+                est[g], lows[g], highs[g] = bootstrap_articles(
+                    [name] * idx.size, sub_articles,
+                    lambda rows, v=sub_values, r=sub_row_article, n=sub_len: _article_weighted_mean(v, r, n, rows),
+                    n_boot=n_boot, seed=seed, level=level,
+                )
+                continue
+            means_g = article_mean[codes == g]
+            est[g] = float(means_g.mean())
+            if means_g.size >= 2:
+                half = float(student.ppf(1 - (1 - level) / 2, means_g.size - 1)) * means_g.std(ddof=1) / np.sqrt(means_g.size)
+                lows[g], highs[g] = est[g] - half, est[g] + half
+            else:
+                lows[g] = highs[g] = np.nan
+        lows, highs, reason = guard_interval(sizes, lows, highs, min_articles=min_ci, method=interval)
 
         def draw(rng: np.random.Generator, n: int, active: np.ndarray, codes: np.ndarray = codes, means: np.ndarray = article_mean,
                  n_groups: int = n_groups, sizes: np.ndarray = sizes) -> np.ndarray:
@@ -336,7 +358,8 @@ def axis_by_outlet(
         method = method_text(
             "mean of article means; two-sided vs the grand mean",
             result,
-            interval=f"percentile bootstrap over the group's articles ({n_boot} resamples), none below {min_ci} articles",
+            interval=(f"t interval on the group's article means (n-1 df), none below {min_ci} articles" if interval == "t"
+                      else f"percentile bootstrap over the group's articles ({n_boot} resamples), none below {min_ci} articles"),
         )
         frames.append(pl.DataFrame(
             {

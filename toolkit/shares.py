@@ -41,9 +41,11 @@ from toolkit.stats import article_index, bh_fdr
 
 BY = {"outlet": "outlet", "country": "outlet_country", "outlet_country": "outlet_country"}
 SMALL_OUTLET = 5  # articles; loao is most informative at or below this
-#: Fewest articles for which a share interval is printed (coverage measured by
-#: benchmarks/bench_calibration.py; table in docs/framing_measures.md).
-MIN_CI_ARTICLES = 10
+#: Interval methods and the fewest articles for which each is printed: the
+#: smallest size at which its coverage of a nominal 95 % interval was measured
+#: >= 0.90 by benchmarks/bench_calibration.py (table in docs/framing_measures.md).
+MIN_CI_ARTICLES = {"wilson": 5, "bootstrap": 30}
+INTERVALS = tuple(MIN_CI_ARTICLES)
 _CHUNK = 256  # bootstrap resamples per vectorised block (bounds memory)
 
 
@@ -105,6 +107,36 @@ def _bootstrap(counts: np.ndarray, n_par: np.ndarray, *, n_boot: int, seed: int,
     return low, high
 
 
+def _wilson_cluster(counts: np.ndarray, n_par: np.ndarray, *, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of each category share on the article-clustered effective sample size.
+
+    The share is a ratio of article sums; its article-clustered variance
+    ``sum_i (c_i - r m_i)^2 / (n (n - 1) mbar^2)`` gives a design effect over
+    the binomial ``r (1 - r) / M`` (never below 1), and ``M / deff``
+    paragraphs enter Wilson's formula with Student's t on ``n - 1`` df.
+    A share of exactly 0 or 1 has no variance of its own: it borrows the
+    largest design effect of the group's other categories (else 1), so it
+    gets a Wilson interval, not a zero-width one.
+    """
+    from scipy.stats import t as student
+
+    n_art, n_cat = counts.shape
+    if n_art < 2:
+        return np.full(n_cat, np.nan), np.full(n_cat, np.nan)
+    total = n_par.sum()
+    r = counts.sum(axis=0) / total
+    var = ((counts - r * n_par[:, None]) ** 2).sum(axis=0) / (n_art * (n_art - 1)) / n_par.mean() ** 2
+    binom = r * (1 - r) / total
+    deff = np.where(binom > 0, np.maximum(var / np.where(binom > 0, binom, 1.0), 1.0), np.nan)
+    deff = np.where(np.isnan(deff), np.nanmax(deff) if np.isfinite(deff).any() else 1.0, deff)
+    n_eff = total / deff
+    z = float(student.ppf(1 - (1 - level) / 2, n_art - 1))
+    den = 1 + z * z / n_eff
+    centre = (r + z * z / (2 * n_eff)) / den
+    half = z * np.sqrt(r * (1 - r) / n_eff + z * z / (4 * n_eff * n_eff)) / den
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
 def outlet_shares(
     assignments: pl.DataFrame,
     paragraphs: pl.DataFrame,
@@ -118,6 +150,7 @@ def outlet_shares(
     level: float = 0.95,
     canonical_only: bool = True,
     wire_policy: str | None = None,
+    interval: str = "wilson",
     min_ci_articles: int | None = None,
 ) -> pl.DataFrame:
     """Share of each category within each outlet, with CIs, baseline, p and q.
@@ -154,9 +187,16 @@ def outlet_shares(
     wire_policy : {"merge", "keep", "drop"}, optional
         Policy for syndicated copies; None reads the articles'
         ``wire_policy`` column, or applies "merge" to raw articles.
+    interval : {"wilson", "bootstrap"}
+        ``"wilson"`` (default): Wilson score interval on the
+        article-clustered effective sample size with Student's t
+        (:func:`_wilson_cluster`); ``"bootstrap"``: percentile bootstrap
+        resampling the group's articles (``n_boot`` resamples). Measured
+        coverage by group size is in docs/framing_measures.md.
     min_ci_articles : int, optional
         Groups with fewer articles get no interval (NaN, ``ci_reason``);
-        default :data:`MIN_CI_ARTICLES`.
+        default ``MIN_CI_ARTICLES[interval]`` (5 for Wilson, 30 for the
+        bootstrap: the sizes from which each was measured to cover >= 0.90).
 
     Returns
     -------
@@ -181,7 +221,10 @@ def outlet_shares(
     if n_boot < 1 or (not isinstance(n_perm, str) and n_perm < 0) or not 0 < level < 1:
         msg = f"got n_boot={n_boot}, n_perm={n_perm}, level={level}, expected n_boot >= 1, n_perm >= 0 or 'auto' and 0 < level < 1"
         raise ShareError(msg)
-    min_ci = MIN_CI_ARTICLES if min_ci_articles is None else int(min_ci_articles)
+    if interval not in INTERVALS:
+        msg = f"got interval={interval!r}, expected one of {INTERVALS}"
+        raise ShareError(msg)
+    min_ci = MIN_CI_ARTICLES[interval] if min_ci_articles is None else int(min_ci_articles)
     group = BY[by]
     rows = _assignment_rows(assignments, category)
     kept, policy = resolve_wire(articles, wire_policy, canonical_only=canonical_only)
@@ -207,12 +250,15 @@ def outlet_shares(
     loao_max = np.full((n_groups, n_cat), np.nan)
     for g in range(n_groups):
         members = np.flatnonzero(labels == g)
-        ci_low[g], ci_high[g] = _bootstrap(counts[members], n_par[members], n_boot=n_boot, seed=seed, level=level)
+        if interval == "wilson":
+            ci_low[g], ci_high[g] = _wilson_cluster(counts[members], n_par[members], level=level)
+        elif members.size >= min_ci:  # resampling a group too small to print is wasted work
+            ci_low[g], ci_high[g] = _bootstrap(counts[members], n_par[members], n_boot=n_boot, seed=seed, level=level)
         if members.size >= 2:
             left_out = (num[g] - counts[members]) / (den[g] - n_par[members])[:, None]
             loao_min[g], loao_max[g] = left_out.min(axis=0), left_out.max(axis=0)
     row_articles = np.repeat(n_articles, n_cat)
-    low_flat, high_flat, reason = guard_interval(row_articles, ci_low.ravel(), ci_high.ravel(), min_articles=min_ci)
+    low_flat, high_flat, reason = guard_interval(row_articles, ci_low.ravel(), ci_high.ravel(), min_articles=min_ci, method=interval)
 
     n_art = labels.size
     # test t = g * n_cat + c: the share of category c in group g
@@ -243,7 +289,8 @@ def outlet_shares(
     method = method_text(
         "paragraph share within the group, articles weighted by their paragraphs; two-sided vs the pooled share",
         result,
-        interval=f"percentile bootstrap over the group's articles ({n_boot} resamples), none below {min_ci} articles",
+        interval=(f"Wilson interval on the article-clustered effective size (t, n-1 df), none below {min_ci} articles" if interval == "wilson"
+                  else f"percentile bootstrap over the group's articles ({n_boot} resamples), none below {min_ci} articles"),
     )
 
     def flat(values: np.ndarray) -> np.ndarray:
