@@ -238,10 +238,14 @@ def _fw_draw(counts: _Counts, alpha: np.ndarray, keep_idx: np.ndarray):
     base = np.zeros(n_art)
     base[:n_a] = 1.0
 
+    sub: dict[str, Any] = {}
+
     def draw(rng: np.random.Generator, n: int, active: np.ndarray) -> np.ndarray:
         sel = rng.permuted(np.tile(base, (n, 1)), axis=1)
         cols = keep_idx[active]
-        y_a = np.asarray((matrix[:, cols].T @ sel.T).T)
+        if sub.get("cols") is None or not np.array_equal(sub["cols"], cols):  # slice once per active set
+            sub["cols"], sub["t"] = cols, matrix[:, cols].T.tocsr()
+        y_a = np.asarray((sub["t"] @ sel.T).T)
         y_b = col_total[cols] - y_a
         n_a_tok = (sel @ tokens)[:, None]
         n_b_tok = all_tokens - n_a_tok
