@@ -201,15 +201,16 @@ display(Markdown(
 # Each paragraph gets its SemAxis score on the cooperation ↔ confrontation axis. An
 # article's score is the mean of its paragraphs. To follow the period we group articles
 # by month and use `axis_by_outlet` with the month as the group: the month's score is the
-# mean of its article means, with an **article** bootstrap interval (NaN for a month with
-# one article) and a random-label band (what months of the same size get when the
-# months are shuffled across the case's articles).
+# mean of its article means, with a t interval over those **article** means (NaN for a
+# month of fewer than five articles, where intervals this small were measured not to
+# cover) and a random-label band (what months of the same size get when the months are
+# shuffled across the case's articles).
 
 # %%
 axis = next(a for a in default_axes(model=model) if a.name == "cooperation_confrontation")
 scores = project_axis(axis, vectors.join(case_paragraphs.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left"))
 case_months = case.with_columns(pl.col("published").dt.strftime("%Y-%m").alias("month"))
-by_month = axis_by_outlet(scores, case_paragraphs, case_months, by="month", n_boot=2000, n_perm=999, seed=seed)
+by_month = axis_by_outlet(scores, case_paragraphs, case_months, by="month", seed=seed)
 paragraph_scores = scores.join(case_paragraphs.select("paragraph_id", "article_id"), on="paragraph_id").join(
     case_months.select("article_id", "published", "month", "title"), on="article_id"
 )
@@ -220,7 +221,7 @@ article_scores = (
 )
 save_table(by_month.with_columns(pl.col(pl.Float64).round(6)), "05_axis_by_month", output_dir)
 save_table(article_scores.with_columns(pl.col(pl.Float64).round(6)), "05_axis_by_article", output_dir)
-display(article_scores, by_month.select("month", "n_articles", "n_paragraphs", "mean", "ci_low", "ci_high", "baseline_low", "baseline_high", "perm_p"))
+display(article_scores, by_month.select("month", "n_articles", "n_paragraphs", "estimate", "ci_low", "ci_high", "ci_reason", "baseline_low", "baseline_high", "p_value"))
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -230,10 +231,10 @@ for row in by_month.iter_rows(named=True):
     start = date(int(row["month"][:4]), int(row["month"][5:]), 1)
     end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
     ax.fill_between([start, end], row["baseline_low"], row["baseline_high"], color="0.9", zorder=0)
-    ax.hlines(row["mean"], start, end, color="C1", lw=2, zorder=2)
+    ax.hlines(row["estimate"], start, end, color="C1", lw=2, zorder=2)
     if not np.isnan(row["ci_low"]):
         ax.fill_between([start, end], row["ci_low"], row["ci_high"], color="C1", alpha=0.2, zorder=2)
-    ax.annotate(f"{row['month']}: {row['n_articles']} art.", (start, row["mean"]), xytext=(3, 6), textcoords="offset points", fontsize=8)
+    ax.annotate(f"{row['month']}: {row['n_articles']} art.", (start, row["estimate"]), xytext=(3, 6), textcoords="offset points", fontsize=8)
 ax.axhline(0, color="0.5", lw=0.6)
 ax.set_ylabel(f"← {axis.negative_label}    {axis.positive_label} →")
 ax.set_title("Cooperation ↔ confrontation: paragraphs, articles and monthly means (CI orange, random-label band grey)")
@@ -249,12 +250,14 @@ most_coop = article_scores.sort("mean", descending=True).row(0, named=True)
 least_coop = article_scores.sort("mean").row(0, named=True)
 display(Markdown(
     f"Months with articles: **{by_month.height}** ({', '.join(f'{m} ({n} articles)' for m, n in by_month.select('month', 'n_articles').iter_rows())}). "
-    f"**{first_month['month']}**: mean **{first_month['mean']:.3f}** (CI **{first_month['ci_low']:.3f}** to **{first_month['ci_high']:.3f}**); "
-    f"**{last_month['month']}**: **{last_month['mean']:.3f}** (CI **{last_month['ci_low']:.3f}** to **{last_month['ci_high']:.3f}**). "
-    f"The change is **{last_month['mean'] - first_month['mean']:+.3f}**, and the intervals "
-    f"{'overlap' if max(first_month['ci_low'], last_month['ci_low']) <= min(first_month['ci_high'], last_month['ci_high']) else 'do not overlap'}"
-    f" (an interval is NaN for a month with one article). Permutation p for each month against shuffled months: "
-    f"{', '.join(f'{m} {p:.2f}' for m, p in by_month.select('month', 'perm_p').iter_rows())}. "
+    f"**{first_month['month']}**: mean **{first_month['estimate']:.3f}** (CI **{first_month['ci_low']:.3f}** to **{first_month['ci_high']:.3f}**); "
+    f"**{last_month['month']}**: **{last_month['estimate']:.3f}** (CI **{last_month['ci_low']:.3f}** to **{last_month['ci_high']:.3f}**). "
+    f"The change is **{last_month['estimate'] - first_month['estimate']:+.3f}**; "
+    + (f"the intervals {'overlap' if max(first_month['ci_low'], last_month['ci_low']) <= min(first_month['ci_high'], last_month['ci_high']) else 'do not overlap'}"
+       if not (np.isnan(first_month["ci_low"]) or np.isnan(last_month["ci_low"])) else
+       "at least one of the two months has too few articles for an interval (nan above; see `ci_reason`)")
+    + f". Permutation p for each month against shuffled months: "
+    f"{', '.join(f'{m} {p:.2f}' for m, p in by_month.select('month', 'p_value').iter_rows())}. "
     f"Most cooperative article: *{most_coop['title']}* (**{most_coop['mean']:.3f}**); least: *{least_coop['title']}* (**{least_coop['mean']:.3f}**)."
 ))
 
@@ -280,20 +283,21 @@ assert widest_title is not None, "set widest_title in the cell above"
 spans = paragraph_scores.group_by("title").agg((pl.col("score").max() - pl.col("score").min()).alias("span"))
 assert widest_title == spans.sort("span", descending=True)["title"][0], "compare highest minus lowest paragraph score per article"
 display(Markdown(f"Correct: *{widest_title}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis, more than the gap between the months."
-                 if spans["span"].max() > abs(last_month["mean"] - first_month["mean"]) else
+                 if spans["span"].max() > abs(last_month["estimate"] - first_month["estimate"]) else
                  f"Correct: *{widest_title}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis."))
 
 # %% [markdown]
 # ## 4. Words of the start and of the end of the period
 #
 # Fightin' Words between the first and the last month of the case: positive z means the
-# first month uses the word more. Token counts are optimistic about independence, and
-# the groups are a handful of articles: read the list as a description.
+# first month uses the word more. z ranks the words; its p- and q-values come from
+# shuffling the month labels of whole articles, and with a handful of articles per
+# month they cannot be small: read the list as a description.
 
 # %%
 words = fightin_words(case_paragraphs, case_months, by="month", group_a=first_month["month"], group_b=last_month["month"], min_count=2)
 save_table(words.with_columns(pl.col(pl.Float64).round(6)), "05_fightin_words_months", output_dir)
-display(words.head(8).select("term", "count_a", "count_b", "z", "q"), words.sort("z").head(8).select("term", "count_a", "count_b", "z", "q"))
+display(words.head(8).select("term", "count_a", "count_b", "z", "p_value", "q_value"), words.sort("z").head(8).select("term", "count_a", "count_b", "z", "p_value", "q_value"))
 
 # %%
 early = words.filter(pl.col("z") >= 1.96)
@@ -304,7 +308,7 @@ display(Markdown(
     f"Terms beyond |z| = 1.96: **{early.height}** lean to {first_month['month']} "
     f"({', '.join(f'*{t}*' for t in early.head(6)['term']) or 'none'}), **{late.height}** to {last_month['month']} "
     f"({', '.join(f'*{t}*' for t in late.head(6)['term']) or 'none'}). Terms with q below five per cent: "
-    f"**{words.filter(pl.col('q') < 0.05).height}**."
+    f"**{words.filter(pl.col('q_value') < 0.05).height}** (smallest article-level p: **{words['p_value'].min():.3f}**)."
 ))
 
 # %% [markdown]
@@ -317,7 +321,7 @@ summary = (
     case_frames.with_columns(pl.col("published").dt.strftime("%Y-%m").alias("month"))
     .group_by("month")
     .agg(pl.len().alias("articles"), pl.col("n_paragraphs").sum().alias("paragraphs"), pl.col("primary_frame").unique().sort().alias("primary_frames"))
-    .join(by_month.select("month", pl.col("mean").alias("cooperation_mean"), "ci_low", "ci_high"), on="month")
+    .join(by_month.select("month", pl.col("estimate").alias("cooperation_mean"), "ci_low", "ci_high"), on="month")
     .sort("month")
 )
 save_table(summary.with_columns(pl.col(pl.Float64).round(6)), "05_period_summary", output_dir)
