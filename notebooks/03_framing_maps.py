@@ -28,7 +28,7 @@
 # **Learning objectives.** After this notebook you can
 #
 # - colour and facet the paragraph map by outlet, country, cluster and primary frame;
-# - read outlet frame shares with article-bootstrap intervals against a random-label baseline;
+# - read outlet frame shares with article-level intervals against a random-label baseline;
 # - find distinctive words with Fightin' Words and read its plot;
 # - score outlets on a SemAxis axis with intervals and a baseline band;
 # - compute outlet distances in the embedding space, not on the map.
@@ -47,7 +47,7 @@
 # Parameters (papermill can override them: papermill 03_framing_maps.ipynb out.ipynb -p seed 1).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
 model = None  # embedding model name or path; None = the toolkit default (offline)
-seed = 0  # seed for UMAP, the bootstrap and the permutations
+seed = 0  # seed for UMAP and the permutations
 output_dir = "../build/appendix"  # where tables, figures and maps are saved
 
 # %%

@@ -49,7 +49,7 @@
 # Parameters (papermill can override them: papermill 04_case_trilateral_chiefs_2025.ipynb out.ipynb -p corpus_path other/).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
 model = None  # embedding model name or path; None = the toolkit default (offline)
-seed = 0  # seed for the bootstrap and permutations of the frame shares
+seed = 0  # seed for the permutations of the frame shares
 output_dir = "../build/appendix"  # where tables and figures are saved
 
 # %%

@@ -30,7 +30,7 @@
 # - select a case's articles with transparent, computed filters (dates and title keywords)
 #   and test how the selection depends on them;
 # - draw a timeline of a case with each article's frame;
-# - follow a SemAxis score over time with article-bootstrap intervals, and say where no
+# - follow a SemAxis score over time with article-level intervals, and say where no
 #   interval is possible;
 # - compare two periods with Fightin' Words.
 #
@@ -48,7 +48,7 @@
 # Parameters (papermill can override them: papermill 05_case_seoul_tokyo.ipynb out.ipynb -p corpus_path other/).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
 model = None  # embedding model name or path; None = the toolkit default (offline)
-seed = 0  # seed for the bootstrap and permutations
+seed = 0  # seed for the permutations
 output_dir = "../build/appendix"  # where tables and figures are saved
 
 # %%
@@ -68,6 +68,7 @@ from toolkit.appendix import save_figure, save_table
 from toolkit.distinctive import fightin_words
 from toolkit.frames import article_frames, score_frames, title_paragraphs
 from toolkit.semaxis import axis_by_outlet, default_axes, project_axis
+from toolkit.wire import apply_wire_policy
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 pl.Config.set_tbl_rows(40)
@@ -209,7 +210,10 @@ display(Markdown(
 # %%
 axis = next(a for a in default_axes(model=model) if a.name == "cooperation_confrontation")
 scores = project_axis(axis, vectors.join(case_paragraphs.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left"))
-case_months = case.with_columns(pl.col("published").dt.strftime("%Y-%m").alias("month"))
+# The measures need the wire policy applied: a syndicated copy of a case article counts once.
+case_months = apply_wire_policy(articles, policy="merge").join(case.select("article_id"), on="article_id", how="semi", maintain_order="left").with_columns(
+    pl.col("published").dt.strftime("%Y-%m").alias("month")
+)
 by_month = axis_by_outlet(scores, case_paragraphs, case_months, by="month", seed=seed)
 paragraph_scores = scores.join(case_paragraphs.select("paragraph_id", "article_id"), on="paragraph_id").join(
     case_months.select("article_id", "published", "month", "title"), on="article_id"
@@ -250,12 +254,12 @@ most_coop = article_scores.sort("mean", descending=True).row(0, named=True)
 least_coop = article_scores.sort("mean").row(0, named=True)
 display(Markdown(
     f"Months with articles: **{by_month.height}** ({', '.join(f'{m} ({n} articles)' for m, n in by_month.select('month', 'n_articles').iter_rows())}). "
-    f"**{first_month['month']}**: mean **{first_month['estimate']:.3f}** (CI **{first_month['ci_low']:.3f}** to **{first_month['ci_high']:.3f}**); "
-    f"**{last_month['month']}**: **{last_month['estimate']:.3f}** (CI **{last_month['ci_low']:.3f}** to **{last_month['ci_high']:.3f}**). "
+    f"**{first_month['month']}**: mean **{first_month['estimate']:.3f}**; **{last_month['month']}**: **{last_month['estimate']:.3f}**. "
     f"The change is **{last_month['estimate'] - first_month['estimate']:+.3f}**; "
-    + (f"the intervals {'overlap' if max(first_month['ci_low'], last_month['ci_low']) <= min(first_month['ci_high'], last_month['ci_high']) else 'do not overlap'}"
+    + (f"the intervals (**{first_month['ci_low']:.3f}** to **{first_month['ci_high']:.3f}**; **{last_month['ci_low']:.3f}** to "
+       f"**{last_month['ci_high']:.3f}**) {'overlap' if max(first_month['ci_low'], last_month['ci_low']) <= min(first_month['ci_high'], last_month['ci_high']) else 'do not overlap'}"
        if not (np.isnan(first_month["ci_low"]) or np.isnan(last_month["ci_low"])) else
-       "at least one of the two months has too few articles for an interval (nan above; see `ci_reason`)")
+       "at least one of the two months has too few articles for an interval (see `ci_reason` in the table)")
     + f". Permutation p for each month against shuffled months: "
     f"{', '.join(f'{m} {p:.2f}' for m, p in by_month.select('month', 'p_value').iter_rows())}. "
     f"Most cooperative article: *{most_coop['title']}* (**{most_coop['mean']:.3f}**); least: *{least_coop['title']}* (**{least_coop['mean']:.3f}**)."
@@ -321,7 +325,7 @@ summary = (
     case_frames.with_columns(pl.col("published").dt.strftime("%Y-%m").alias("month"))
     .group_by("month")
     .agg(pl.len().alias("articles"), pl.col("n_paragraphs").sum().alias("paragraphs"), pl.col("primary_frame").unique().sort().alias("primary_frames"))
-    .join(by_month.select("month", pl.col("estimate").alias("cooperation_mean"), "ci_low", "ci_high"), on="month")
+    .join(by_month.select("month", pl.col("estimate").alias("cooperation_mean"), "ci_low", "ci_high", "ci_reason"), on="month")
     .sort("month")
 )
 save_table(summary.with_columns(pl.col(pl.Float64).round(6)), "05_period_summary", output_dir)
@@ -332,7 +336,7 @@ display(Markdown(
     "\n".join(
         f"- **{r['month']}**: **{r['articles']}** article(s), **{r['paragraphs']}** paragraphs; frames: {', '.join(r['primary_frames'])}; "
         f"cooperation mean **{r['cooperation_mean']:.3f}**"
-        + (f" (CI **{r['ci_low']:.3f}** to **{r['ci_high']:.3f}**)." if not np.isnan(r["ci_low"]) else " (one article: no interval).")
+        + (f" (CI **{r['ci_low']:.3f}** to **{r['ci_high']:.3f}**)." if not np.isnan(r["ci_low"]) else f" (no interval: {r['ci_reason']}).")
         for r in summary.iter_rows(named=True)
     )
     + f"\n\nAll **{case.height}** articles come from **{case['outlet'].n_unique()}** outlet(s), so a change over time here is a change "
@@ -358,6 +362,6 @@ display(Markdown(
 # - Define a case with filters written out in the notebook, and show how the selection
 #   moves when a keyword is added.
 # - State who wrote the articles: a one-outlet case describes that outlet.
-# - Follow a score over time with article-level intervals; a period with one article
-#   has none, and its paragraphs' spread is the honest picture.
+# - Follow a score over time with article-level intervals; a period with fewer than
+#   five articles has none, and its paragraphs' spread is the honest picture.
 # - Fightin' Words between periods describes a handful of articles; it does not test a trend.
