@@ -210,7 +210,7 @@ def _article_weighted_mean(scores: np.ndarray, row_article: np.ndarray, article_
 #: Interval methods and the fewest articles for which each is printed: the
 #: smallest size at which its coverage of a nominal 95 % interval was measured
 #: >= 0.90 by benchmarks/bench_calibration.py (table in docs/framing_measures.md).
-MIN_CI_ARTICLES = {"t": 5, "bootstrap": 30}
+MIN_CI_ARTICLES = {"t": 5, "bootstrap": 20}
 INTERVALS = tuple(MIN_CI_ARTICLES)
 
 
@@ -266,7 +266,7 @@ def axis_by_outlet(
         Interval method (measured coverage by group size in
         docs/framing_measures.md).
     min_ci_articles : int, optional
-        Default ``MIN_CI_ARTICLES[interval]`` (5 for t, 30 for the bootstrap).
+        Default ``MIN_CI_ARTICLES[interval]`` (5 for t, 20 for the bootstrap).
 
     Returns
     -------
