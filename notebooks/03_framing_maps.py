@@ -28,7 +28,7 @@
 # **Learning objectives.** After this notebook you can
 #
 # - colour and facet the paragraph map by outlet, country, cluster and primary frame;
-# - read outlet frame shares with article-bootstrap intervals against a random-label baseline;
+# - read outlet frame shares with article-level intervals against a random-label baseline;
 # - find distinctive words with Fightin' Words and read its plot;
 # - score outlets on a SemAxis axis with intervals and a baseline band;
 # - compute outlet distances in the embedding space, not on the map.
@@ -47,7 +47,7 @@
 # Parameters (papermill can override them: papermill 03_framing_maps.ipynb out.ipynb -p seed 1).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
 model = None  # embedding model name or path; None = the toolkit default (offline)
-seed = 0  # seed for UMAP, the bootstrap and the permutations
+seed = 0  # seed for UMAP and the permutations
 output_dir = "../build/appendix"  # where tables, figures and maps are saved
 
 # %%
@@ -68,14 +68,14 @@ from toolkit.distinctive import fightin_words, plot_fightin_words
 from toolkit.frames import score_frames
 from toolkit.maps import map_data, outlet_centroids
 from toolkit.semaxis import axis_by_outlet, default_axes, project_axis
-from toolkit.shares import outlet_shares
+from toolkit.shares import MIN_CI_ARTICLES, outlet_shares
 from toolkit.wire import apply_wire_policy
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 pl.Config.set_tbl_rows(40)
 pl.Config.set_fmt_str_lengths(120)
 output_dir = Path(output_dir)
-n_boot, n_perm = 2000, 999  # article resamples and label permutations
+n_boot, n_perm = 2000, "auto"  # article resamples; label permutations planned from the number of tests
 
 corpus = toolkit.load_corpus(corpus_path)
 articles, paragraphs = corpus.articles, corpus.paragraphs
@@ -95,10 +95,12 @@ display(toolkit.prose(
 # %% [markdown]
 # ## 1. What this corpus can and cannot support
 #
-# Uncertainty is measured by resampling **articles**: paragraphs of one article share
-# an author, a topic and a frame, so they are not independent evidence. An outlet
-# with a single article has nothing to resample: its interval is undefined (NaN), and
-# no test can tell it apart from chance. Count them before reading any comparison.
+# Uncertainty is measured over **articles**: paragraphs of one article share an
+# author, a topic and a frame, so they are not independent evidence. Below five
+# articles the toolkit prints no interval for a share (NaN, with the reason in
+# `ci_reason`): measured on real articles, intervals that small do not cover what
+# they claim. An outlet with a single article cannot be told apart from chance by any
+# test. Count them before reading any comparison.
 
 # %%
 save_table(per_outlet, "03_articles_per_outlet", output_dir)
@@ -107,8 +109,9 @@ largest = per_outlet.row(0, named=True)
 display(per_outlet)
 display(toolkit.prose(
     f"**{n_single}** of the **{per_outlet.height}** outlets have a single article, so their intervals below are NaN: "
-    f"the corpus **describes** what they wrote, it does not **compare** them. Outlets with enough articles for a bootstrap "
-    f"interval: {', '.join(f'**{toolkit.escape_markdown(o)}** (**{n}**)' for o, n in per_outlet.filter(pl.col('articles') > 1).iter_rows()) or 'none'}. "
+    f"the corpus **describes** what they wrote, it does not **compare** them. Outlets with enough articles for an "
+    f"interval (at least **{MIN_CI_ARTICLES['wilson']}**): "
+    f"{', '.join(f'**{toolkit.escape_markdown(o)}** (**{n}**)' for o, n in per_outlet.filter(pl.col('articles') >= MIN_CI_ARTICLES['wilson']).iter_rows()) or 'none'}. "
     f"Outlets above the toolkit's small-group line of five articles: **{per_outlet.filter(pl.col('articles') > 5).height}**."
 ))
 
@@ -164,15 +167,18 @@ display(toolkit.prose(
 # ## 3. Frame shares with intervals and a chance baseline
 #
 # `outlet_shares` counts each paragraph's primary frame per outlet. For each outlet and
-# frame it gives the share, a percentile bootstrap interval over the outlet's
-# **articles**, and a **baseline band**: the shares an outlet of the same size gets when
-# outlet labels are shuffled across articles. A share inside its grey band is what
-# chance alone produces.
+# frame it gives the share (`estimate`), an interval whose width comes from the
+# variation between the outlet's **articles** (a Wilson interval on the
+# article-clustered sample size; none below five articles), and a **baseline band**:
+# the shares an outlet of the same size gets when outlet labels are shuffled across
+# articles. A share inside its grey band is what chance alone produces. The p-values
+# come from as many label permutations as the table's number of tests needs for a
+# q-value below five per cent to be reachable (`n_perm` says how many each test used).
 
 # %%
 shares = outlet_shares(frames, chosen, articles, n_boot=n_boot, n_perm=n_perm, seed=seed)
 save_table(shares.with_columns(pl.col(pl.Float64).round(6)), "03_outlet_frame_shares", output_dir)
-shares.select("outlet", "category", "n_articles", "n_paragraphs", "share", "ci_low", "ci_high", "baseline_low", "baseline_high", "q_value")
+shares.select("outlet", "category", "n_articles", "n_paragraphs", "estimate", "ci_low", "ci_high", "baseline_low", "baseline_high", "q_value", "n_perm")
 
 # %%
 frame_names = shares.group_by("category").agg(pl.col("pooled_share").first()).sort(["pooled_share", "category"], descending=[True, False])["category"].to_list()
@@ -186,8 +192,8 @@ for ax, frame_name in zip(axes.flat, frame_names):
     ypos = rows["pos"].to_numpy()
     ax.barh(ypos, rows["baseline_high"] - rows["baseline_low"], left=rows["baseline_low"], height=0.6, color="0.88", label="random-label band")
     ci = rows.filter(pl.col("ci_low").is_not_nan())
-    ax.errorbar(ci["share"], ci["pos"], xerr=[ci["share"] - ci["ci_low"], ci["ci_high"] - ci["share"]], fmt="none", ecolor="C0", capsize=3)
-    ax.scatter(rows["share"], ypos, color="C0", zorder=3, label="share (bootstrap CI)")
+    ax.errorbar(ci["estimate"], ci["pos"], xerr=[ci["estimate"] - ci["ci_low"], ci["ci_high"] - ci["estimate"]], fmt="none", ecolor="C0", capsize=3)
+    ax.scatter(rows["estimate"], ypos, color="C0", zorder=3, label="share (article-level CI)")
     ax.axvline(rows["pooled_share"][0], color="0.4", lw=0.8, ls="--", label="pooled share")
     ax.set_title(frame_name, fontsize=9)
     ax.set_xlim(-0.02, 1.02)
@@ -203,25 +209,26 @@ plt.show()
 
 # %%
 focus = largest["outlet"]
-focus_rows = shares.filter(pl.col("outlet") == focus).sort("share", descending=True)
+focus_rows = shares.filter(pl.col("outlet") == focus).sort("estimate", descending=True)
 top = focus_rows.row(0, named=True)
 display(toolkit.prose(
     f"**{toolkit.escape_markdown(focus)}** (**{top['n_articles']}** articles, **{top['n_paragraphs']}** paragraphs): **{toolkit.escape_markdown(top['category'])}** is "
-    f"**{top['share']:.0%}** of its paragraphs (CI **{top['ci_low']:.0%}**–**{top['ci_high']:.0%}**; pooled "
+    f"**{top['estimate']:.0%}** of its paragraphs (CI **{top['ci_low']:.0%}**–**{top['ci_high']:.0%}**; pooled "
     f"**{top['pooled_share']:.0%}**; random-label band **{top['baseline_low']:.0%}**–**{top['baseline_high']:.0%}**; "
     f"q = **{top['q_value']:.2f}**). Over all **{shares.height}** outlet × frame tests, "
     f"**{shares.filter(pl.col('q_value') < 0.05).height}** have q below five per cent. "
-    f"**{shares.filter(pl.col('ci_low').is_nan()).select('outlet').n_unique()}** outlets have NaN intervals."
+    f"**{shares.filter(pl.col('ci_low').is_nan()).select('outlet').n_unique()}** outlets have NaN intervals "
+    f"(fewer than **{MIN_CI_ARTICLES['wilson']}** articles)."
 ))
 
 # %% [markdown]
 # ### Your turn: how many outlets can be compared at all?
 #
-# Store in `n_with_interval` the number of outlets whose frame shares have a bootstrap
+# Store in `n_with_interval` the number of outlets whose frame shares have an
 # interval (not NaN).
 #
-# *Hint:* filter `shares` on `ci_low`, then count distinct outlets; or think about
-# how many articles an outlet needs.
+# *Hint:* filter `shares` on `ci_low`, then count distinct outlets; or read
+# `ci_reason` to see how many articles an outlet needs.
 
 # %%
 n_with_interval = None  # replace None with your expression
@@ -234,8 +241,11 @@ n_with_interval = shares.filter(pl.col("ci_low").is_not_nan())["outlet"].n_uniqu
 
 # %%
 assert n_with_interval is not None, "set n_with_interval in the cell above"
-assert n_with_interval == per_outlet.filter(pl.col("articles") >= 2).height, "an interval needs at least two articles to resample"
-display(toolkit.prose(f"Correct: **{n_with_interval}** of **{per_outlet.height}** outlets have an interval; the rest have one article each."))
+assert n_with_interval == per_outlet.filter(pl.col("articles") >= MIN_CI_ARTICLES["wilson"]).height, "an interval needs enough articles to cover"
+display(toolkit.prose(
+    f"Correct: **{n_with_interval}** of **{per_outlet.height}** outlets have an interval; the rest have fewer than "
+    f"**{MIN_CI_ARTICLES['wilson']}** articles."
+))
 
 # %% [markdown]
 # ## 4. Distinctive language: Fightin' Words
@@ -243,8 +253,9 @@ display(toolkit.prose(f"Correct: **{n_with_interval}** of **{per_outlet.height}*
 # Which words does the largest outlet use more, or less, than all other outlets
 # pooled? Fightin' Words (Monroe, Colaresi & Quinn) compares log-odds with an
 # informative prior, so a word used twice by a small outlet does not top the list. The
-# z-scores treat tokens as independent draws: read them as a ranking with a rough
-# significance line, not as article-level inference.
+# z-scores treat tokens as independent draws, so they only **rank** the terms; the
+# p- and q-values come from shuffling the outlet labels of whole articles, so a word
+# one article repeats ten times is as uncertain as that one article.
 
 # %%
 words = fightin_words(measured, measure_articles, group_a=focus)
@@ -261,7 +272,9 @@ display(toolkit.prose(
     f"{', '.join(f'*{toolkit.escape_markdown(t)}* ({z:.1f})' for t, z in strong_a.head(5).select('term', 'z').iter_rows()) or 'none'}); "
     f"**{strong_b.height}** lean to the rest (strongest: "
     f"{', '.join(f'*{toolkit.escape_markdown(t)}* ({z:.1f})' for t, z in strong_b.head(5).select('term', 'z').iter_rows()) or 'none'}). "
-    f"Terms with q below five per cent: **{words.filter(pl.col('q') < 0.05).height}**."
+    f"Terms with q below five per cent (article-level permutation): **{words.filter(pl.col('q_value') < 0.05).height}**; "
+    f"with the token-level normal p that treats every token as independent, "
+    f"**{words.filter(pl.col('p_token') < 0.05).height}** terms would have p below five per cent."
 ))
 
 # %% [markdown]
@@ -269,8 +282,8 @@ display(toolkit.prose(
 #
 # A SemAxis axis runs from one pole of short sentences to another (see
 # `toolkit/data/axes.toml`). Each paragraph gets the cosine with the axis; an outlet's
-# score is the mean of its **article** means, with an article-bootstrap interval and a
-# random-label band. The scores are relative: compare outlets on one axis, never read
+# score is the mean of its **article** means, with a t interval over those article
+# means (none below five articles) and a random-label band. The scores are relative: compare outlets on one axis, never read
 # a value as "cooperative" on its own.
 
 # %%
@@ -278,7 +291,7 @@ axes_list = default_axes(model=model)
 axis_scores = project_axis(axes_list, measured_vectors)
 by_outlet = axis_by_outlet(axis_scores, measured, measure_articles, n_boot=n_boot, n_perm=n_perm, seed=seed)
 save_table(by_outlet.with_columns(pl.col(pl.Float64).round(6)), "03_axis_by_outlet", output_dir)
-by_outlet.select("axis", "outlet", "n_articles", "n_paragraphs", "mean", "ci_low", "ci_high", "baseline_low", "baseline_high", "q")
+by_outlet.select("axis", "outlet", "n_articles", "n_paragraphs", "estimate", "ci_low", "ci_high", "baseline_low", "baseline_high", "q_value")
 
 # %%
 fig, axes = plt.subplots(1, len(axes_list), figsize=(6 * len(axes_list), 0.45 * len(labels) + 1.8), sharey=True, squeeze=False)
@@ -287,8 +300,8 @@ for ax, axis in zip(axes.flat, axes_list):
     ypos = rows["pos"].to_numpy()
     ax.barh(ypos, rows["baseline_high"] - rows["baseline_low"], left=rows["baseline_low"], height=0.6, color="0.88", label="random-label band")
     ci = rows.filter(pl.col("ci_low").is_not_nan())
-    ax.errorbar(ci["mean"], ci["pos"], xerr=[ci["mean"] - ci["ci_low"], ci["ci_high"] - ci["mean"]], fmt="none", ecolor="C1", capsize=3)
-    ax.scatter(rows["mean"], ypos, color="C1", zorder=3, label="mean of article means (CI)")
+    ax.errorbar(ci["estimate"], ci["pos"], xerr=[ci["estimate"] - ci["ci_low"], ci["ci_high"] - ci["estimate"]], fmt="none", ecolor="C1", capsize=3)
+    ax.scatter(rows["estimate"], ypos, color="C1", zorder=3, label="mean of article means (CI)")
     ax.set_title(axis.name, fontsize=10)
     ax.set_xlabel(f"← {axis.negative_label}    {axis.positive_label} →")
 axes[0, 0].set_yticks(range(len(labels)), labels)
@@ -300,21 +313,22 @@ save_figure(fig, "03_axis_by_outlet", output_dir)
 plt.show()
 
 # %%
-coop = by_outlet.filter(pl.col("axis") == axes_list[0].name).sort("mean", descending=True)
-outside = by_outlet.filter((pl.col("mean") < pl.col("baseline_low")) | (pl.col("mean") > pl.col("baseline_high")))
+coop = by_outlet.filter(pl.col("axis") == axes_list[0].name).sort("estimate", descending=True)
+outside = by_outlet.filter((pl.col("estimate") < pl.col("baseline_low")) | (pl.col("estimate") > pl.col("baseline_high")))
 display(toolkit.prose(
     f"On **{toolkit.escape_markdown(axes_list[0].name)}**, the most {toolkit.escape_markdown(axes_list[0].positive_label)}-leaning outlet is **{toolkit.escape_markdown(coop['outlet'][0])}** "
-    f"(mean **{coop['mean'][0]:.3f}**, **{coop['n_articles'][0]}** article(s)) and the most {toolkit.escape_markdown(axes_list[0].negative_label)}-leaning "
-    f"**{toolkit.escape_markdown(coop['outlet'][-1])}** (**{coop['mean'][-1]:.3f}**, **{coop['n_articles'][-1]}** article(s)). "
+    f"(mean **{coop['estimate'][0]:.3f}**, **{coop['n_articles'][0]}** article(s)) and the most {toolkit.escape_markdown(axes_list[0].negative_label)}-leaning "
+    f"**{toolkit.escape_markdown(coop['outlet'][-1])}** (**{coop['estimate'][-1]:.3f}**, **{coop['n_articles'][-1]}** article(s)). "
     f"**{outside.height}** of the **{by_outlet.height}** outlet × axis means fall outside their random-label band, and "
-    f"**{by_outlet.filter(pl.col('q') < 0.05).height}** have q below five per cent."
+    f"**{by_outlet.filter(pl.col('q_value') < 0.05).height}** have q below five per cent."
 ))
 
 # %% [markdown]
 # ## 6. Outlet distances belong in the embedding space
 #
 # `outlet_distances` measures the cosine distance between outlet centroids of the
-# article vectors in the **original** embedding space, with a label-permutation null.
+# article vectors in the **original** embedding space, with a permutation null that
+# shuffles labels between the two outlets' articles only.
 # Next to it: the distance between the same outlets' centroids on the map. If the map
 # kept outlet distances, the two would rank the pairs alike.
 
@@ -329,7 +343,7 @@ distances = distances.with_columns(
     ).alias("map_distance")
 )
 save_table(distances.with_columns(pl.col(pl.Float64).round(6)), "03_outlet_distances", output_dir)
-distances.select("outlet_a", "outlet_b", "n_articles_a", "n_articles_b", "distance", "baseline_low", "baseline_high", "q", "map_distance").sort("distance")
+distances.select("outlet_a", "outlet_b", "n_articles_a", "n_articles_b", "estimate", "baseline_low", "baseline_high", "q_value", "map_distance").sort("estimate")
 
 
 # %%
@@ -337,14 +351,14 @@ def ranks(values):
     return np.argsort(np.argsort(np.asarray(values)))
 
 
-rank_corr = float(np.corrcoef(ranks(distances["distance"]), ranks(distances["map_distance"]))[0, 1])
-closest = distances.sort("distance").row(0, named=True)
+rank_corr = float(np.corrcoef(ranks(distances["estimate"]), ranks(distances["map_distance"]))[0, 1])
+closest = distances.sort("estimate").row(0, named=True)
 map_closest = distances.sort("map_distance").row(0, named=True)
 display(toolkit.prose(
     f"Across **{distances.height}** outlet pairs the rank correlation between embedding distance and map distance is "
     f"**{rank_corr:.2f}**. The closest pair in the embedding space is **{toolkit.escape_markdown(closest['outlet_a'])}**–**{toolkit.escape_markdown(closest['outlet_b'])}** "
-    f"(cosine distance **{closest['distance']:.3f}**); on the map it is **{toolkit.escape_markdown(map_closest['outlet_a'])}**–**{toolkit.escape_markdown(map_closest['outlet_b'])}**. "
-    f"**{distances.filter(pl.col('q') < 0.05).height}** pairs are further apart than the permutation null allows "
+    f"(cosine distance **{closest['estimate']:.3f}**); on the map it is **{toolkit.escape_markdown(map_closest['outlet_a'])}**–**{toolkit.escape_markdown(map_closest['outlet_b'])}**. "
+    f"**{distances.filter(pl.col('q_value') < 0.05).height}** pairs are further apart than the permutation null allows "
     f"(q below five per cent)."
 ))
 
@@ -352,7 +366,7 @@ display(toolkit.prose(
 # ### Your turn: the nearest neighbour of the largest outlet
 #
 # Store in `nearest_to_focus` the outlet closest to the largest outlet (`focus`) in the
-# **embedding** space (smallest `distance`; ties: alphabetical).
+# **embedding** space (smallest `estimate`, the cosine distance; ties: alphabetical).
 #
 # *Hint:* the pair can list `focus` as `outlet_a` or as `outlet_b`.
 
@@ -363,7 +377,7 @@ nearest_to_focus = None  # replace None with your expression
 pairs_with_focus = distances.filter((pl.col("outlet_a") == focus) | (pl.col("outlet_b") == focus)).with_columns(
     pl.when(pl.col("outlet_a") == focus).then(pl.col("outlet_b")).otherwise(pl.col("outlet_a")).alias("other")
 )
-nearest_to_focus = pairs_with_focus.sort("distance", "other")["other"][0]
+nearest_to_focus = pairs_with_focus.sort("estimate", "other")["other"][0]
 
 # %% [markdown]
 # ### Check your understanding
@@ -371,8 +385,8 @@ nearest_to_focus = pairs_with_focus.sort("distance", "other")["other"][0]
 # %%
 assert nearest_to_focus is not None, "set nearest_to_focus in the cell above"
 others = {o for o in per_outlet["outlet"] if o != focus}
-best = min(others, key=lambda o: (distances.filter(pl.col("outlet_a").is_in([o, focus]) & pl.col("outlet_b").is_in([o, focus]))["distance"].item(), o))
-assert nearest_to_focus == best, "use `distance` (embedding space), not `map_distance`"
+best = min(others, key=lambda o: (distances.filter(pl.col("outlet_a").is_in([o, focus]) & pl.col("outlet_b").is_in([o, focus]))["estimate"].item(), o))
+assert nearest_to_focus == best, "use `estimate` (embedding space), not `map_distance`"
 display(toolkit.prose(f"Correct: **{toolkit.escape_markdown(nearest_to_focus)}** is nearest to **{toolkit.escape_markdown(focus)}** in the embedding space."))
 
 # %% [markdown]
@@ -382,8 +396,9 @@ display(toolkit.prose(f"Correct: **{toolkit.escape_markdown(nearest_to_focus)}**
 #   that an outlet *favours* a frame, rather than that one of its articles did?
 # - The primary frame comes from similarity to prototype sentences. Pick an ambiguous
 #   paragraph on the map: which frame would you give it, and why?
-# - Fightin' Words treats tokens as independent. How does one long article by the
-#   largest outlet inflate its z-scores, and how would you check?
+# - Fightin' Words z treats tokens as independent. How does one long article by the
+#   largest outlet inflate its z-scores, and why does the article-level permutation
+#   not follow it?
 # - A SemAxis score depends on the pole sentences. Rewrite one pole in
 #   `toolkit/data/axes.toml` so that it names North Korea: what would the axis pick up?
 # - Two outlets sit far apart on the map but close in the embedding space. Which do you
@@ -394,10 +409,11 @@ display(toolkit.prose(f"Correct: **{toolkit.escape_markdown(nearest_to_focus)}**
 #
 # - Count articles per outlet first: an outlet with one article has no interval and
 #   cannot be compared, only described.
-# - Frame shares are read against an article-bootstrap interval and a random-label
-#   band; many tests call for the q-value.
+# - Frame shares are read against an article-level interval (none below five
+#   articles) and a random-label band; many tests call for the q-value, and enough
+#   permutations for it to go below five per cent.
 # - Fightin' Words ranks distinctive terms with a prior that damps rare words; its
-#   z-scores are token-level and optimistic.
+#   z-scores are token-level and only rank, its p- and q-values are article-level.
 # - SemAxis scores are relative positions on an axis defined by pole sentences.
 # - Measure outlet distances in the embedding space; the UMAP map shows neighbourhoods,
 #   not distances.

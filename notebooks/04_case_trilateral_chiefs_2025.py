@@ -52,7 +52,7 @@
 # Parameters (papermill can override them: papermill 04_case_trilateral_chiefs_2025.ipynb out.ipynb -p corpus_path other/).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
 model = None  # embedding model name or path; None = the toolkit default (offline)
-seed = 0  # seed for the bootstrap and permutations of the frame shares
+seed = 0  # seed for the permutations of the frame shares
 output_dir = "../build/appendix"  # where tables and figures are saved
 
 # %%
@@ -380,9 +380,9 @@ primary_articles
 # %%
 body_frames = event_frames.join(event_paragraphs.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
 event_shares = outlet_shares(body_frames, event_paragraphs, articles.join(canonical_event.select("article_id"), on="article_id", how="semi"),
-                             n_boot=2000, n_perm=999, seed=seed)
+                             seed=seed)
 save_table(event_shares.with_columns(pl.col(pl.Float64).round(6)), "04_event_frame_shares", output_dir)
-event_shares.filter(pl.col("n_in_category") > 0).select("outlet", "category", "n_articles", "n_paragraphs", "n_in_category", "share", "ci_low", "ci_high")
+event_shares.filter(pl.col("n_in_category") > 0).select("outlet", "category", "n_articles", "n_paragraphs", "n_in_category", "estimate", "ci_low", "ci_high", "ci_reason")
 
 # %%
 frame_mix = primary_articles.group_by("primary_frame").agg(pl.col("outlet").sort().alias("outlets")).sort("primary_frame")

@@ -33,7 +33,7 @@
 # - select a case's articles with transparent, computed filters (dates and title keywords)
 #   and test how the selection depends on them;
 # - draw a timeline of a case with each article's frame;
-# - follow a SemAxis score over time with article-bootstrap intervals, and say where no
+# - follow a SemAxis score over time with article-level intervals, and say where no
 #   interval is possible;
 # - compare two periods with Fightin' Words.
 #
@@ -51,7 +51,7 @@
 # Parameters (papermill can override them: papermill 05_case_seoul_tokyo.ipynb out.ipynb -p corpus_path other/).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
 model = None  # embedding model name or path; None = the toolkit default (offline)
-seed = 0  # seed for the bootstrap and permutations
+seed = 0  # seed for the permutations
 output_dir = "../build/appendix"  # where tables and figures are saved
 
 # %%
@@ -71,6 +71,7 @@ from toolkit.appendix import save_figure, save_table
 from toolkit.distinctive import fightin_words
 from toolkit.frames import article_frames, score_frames, title_paragraphs
 from toolkit.semaxis import axis_by_outlet, default_axes, project_axis
+from toolkit.wire import apply_wire_policy
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 pl.Config.set_tbl_rows(40)
@@ -204,15 +205,19 @@ display(toolkit.prose(
 # Each paragraph gets its SemAxis score on the cooperation ↔ confrontation axis. An
 # article's score is the mean of its paragraphs. To follow the period we group articles
 # by month and use `axis_by_outlet` with the month as the group: the month's score is the
-# mean of its article means, with an **article** bootstrap interval (NaN for a month with
-# one article) and a random-label band (what months of the same size get when the
-# months are shuffled across the case's articles).
+# mean of its article means, with a t interval over those **article** means (NaN for a
+# month of fewer than five articles, where intervals this small were measured not to
+# cover) and a random-label band (what months of the same size get when the months are
+# shuffled across the case's articles).
 
 # %%
 axis = next(a for a in default_axes(model=model) if a.name == "cooperation_confrontation")
 scores = project_axis(axis, vectors.join(case_paragraphs.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left"))
-case_months = case.with_columns(pl.col("published").dt.strftime("%Y-%m").alias("month"))
-by_month = axis_by_outlet(scores, case_paragraphs, case_months, by="month", n_boot=2000, n_perm=999, seed=seed)
+# The measures need the wire policy applied: a syndicated copy of a case article counts once.
+case_months = apply_wire_policy(articles, policy="merge").join(case.select("article_id"), on="article_id", how="semi", maintain_order="left").with_columns(
+    pl.col("published").dt.strftime("%Y-%m").alias("month")
+)
+by_month = axis_by_outlet(scores, case_paragraphs, case_months, by="month", seed=seed)
 paragraph_scores = scores.join(case_paragraphs.select("paragraph_id", "article_id"), on="paragraph_id").join(
     case_months.select("article_id", "published", "month", "title"), on="article_id"
 )
@@ -223,7 +228,7 @@ article_scores = (
 )
 save_table(by_month.with_columns(pl.col(pl.Float64).round(6)), "05_axis_by_month", output_dir)
 save_table(article_scores.with_columns(pl.col(pl.Float64).round(6)), "05_axis_by_article", output_dir)
-display(article_scores, by_month.select("month", "n_articles", "n_paragraphs", "mean", "ci_low", "ci_high", "baseline_low", "baseline_high", "perm_p"))
+display(article_scores, by_month.select("month", "n_articles", "n_paragraphs", "estimate", "ci_low", "ci_high", "ci_reason", "baseline_low", "baseline_high", "p_value"))
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -233,10 +238,10 @@ for row in by_month.iter_rows(named=True):
     start = date(int(row["month"][:4]), int(row["month"][5:]), 1)
     end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
     ax.fill_between([start, end], row["baseline_low"], row["baseline_high"], color="0.9", zorder=0)
-    ax.hlines(row["mean"], start, end, color="C1", lw=2, zorder=2)
+    ax.hlines(row["estimate"], start, end, color="C1", lw=2, zorder=2)
     if not np.isnan(row["ci_low"]):
         ax.fill_between([start, end], row["ci_low"], row["ci_high"], color="C1", alpha=0.2, zorder=2)
-    ax.annotate(f"{row['month']}: {row['n_articles']} art.", (start, row["mean"]), xytext=(3, 6), textcoords="offset points", fontsize=8)
+    ax.annotate(f"{row['month']}: {row['n_articles']} art.", (start, row["estimate"]), xytext=(3, 6), textcoords="offset points", fontsize=8)
 ax.axhline(0, color="0.5", lw=0.6)
 ax.set_ylabel(f"← {axis.negative_label}    {axis.positive_label} →")
 ax.set_title("Cooperation ↔ confrontation: paragraphs, articles and monthly means (CI orange, random-label band grey)")
@@ -252,12 +257,14 @@ most_coop = article_scores.sort("mean", descending=True).row(0, named=True)
 least_coop = article_scores.sort("mean").row(0, named=True)
 display(toolkit.prose(
     f"Months with articles: **{by_month.height}** ({', '.join(f'{m} ({n} articles)' for m, n in by_month.select('month', 'n_articles').iter_rows())}). "
-    f"**{first_month['month']}**: mean **{first_month['mean']:.3f}** (CI **{first_month['ci_low']:.3f}** to **{first_month['ci_high']:.3f}**); "
-    f"**{last_month['month']}**: **{last_month['mean']:.3f}** (CI **{last_month['ci_low']:.3f}** to **{last_month['ci_high']:.3f}**). "
-    f"The change is **{last_month['mean'] - first_month['mean']:+.3f}**, and the intervals "
-    f"{'overlap' if max(first_month['ci_low'], last_month['ci_low']) <= min(first_month['ci_high'], last_month['ci_high']) else 'do not overlap'}"
-    f" (an interval is NaN for a month with one article). Permutation p for each month against shuffled months: "
-    f"{', '.join(f'{m} {p:.2f}' for m, p in by_month.select('month', 'perm_p').iter_rows())}. "
+    f"**{first_month['month']}**: mean **{first_month['estimate']:.3f}**; **{last_month['month']}**: **{last_month['estimate']:.3f}**. "
+    f"The change is **{last_month['estimate'] - first_month['estimate']:+.3f}**; "
+    + (f"the intervals (**{first_month['ci_low']:.3f}** to **{first_month['ci_high']:.3f}**; **{last_month['ci_low']:.3f}** to "
+       f"**{last_month['ci_high']:.3f}**) {'overlap' if max(first_month['ci_low'], last_month['ci_low']) <= min(first_month['ci_high'], last_month['ci_high']) else 'do not overlap'}"
+       if not (np.isnan(first_month["ci_low"]) or np.isnan(last_month["ci_low"])) else
+       "at least one of the two months has too few articles for an interval (see `ci_reason` in the table)")
+    + f". Permutation p for each month against shuffled months: "
+    f"{', '.join(f'{m} {p:.2f}' for m, p in by_month.select('month', 'p_value').iter_rows())}. "
     f"Most cooperative article: *{toolkit.escape_markdown(most_coop['title'])}* (**{most_coop['mean']:.3f}**); least: *{toolkit.escape_markdown(least_coop['title'])}* (**{least_coop['mean']:.3f}**)."
 ))
 
@@ -283,20 +290,21 @@ assert widest_title is not None, "set widest_title in the cell above"
 spans = paragraph_scores.group_by("title").agg((pl.col("score").max() - pl.col("score").min()).alias("span"))
 assert widest_title == spans.sort("span", descending=True)["title"][0], "compare highest minus lowest paragraph score per article"
 display(toolkit.prose(f"Correct: *{toolkit.escape_markdown(widest_title)}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis, more than the gap between the months."
-                 if spans["span"].max() > abs(last_month["mean"] - first_month["mean"]) else
+                 if spans["span"].max() > abs(last_month["estimate"] - first_month["estimate"]) else
                  f"Correct: *{toolkit.escape_markdown(widest_title)}*, whose paragraphs span **{spans['span'].max():.3f}** on the axis."))
 
 # %% [markdown]
 # ## 4. Words of the start and of the end of the period
 #
 # Fightin' Words between the first and the last month of the case: positive z means the
-# first month uses the word more. Token counts are optimistic about independence, and
-# the groups are a handful of articles: read the list as a description.
+# first month uses the word more. z ranks the words; its p- and q-values come from
+# shuffling the month labels of whole articles, and with a handful of articles per
+# month they cannot be small: read the list as a description.
 
 # %%
 words = fightin_words(case_paragraphs, case_months, by="month", group_a=first_month["month"], group_b=last_month["month"], min_count=2)
 save_table(words.with_columns(pl.col(pl.Float64).round(6)), "05_fightin_words_months", output_dir)
-display(words.head(8).select("term", "count_a", "count_b", "z", "q"), words.sort("z").head(8).select("term", "count_a", "count_b", "z", "q"))
+display(words.head(8).select("term", "count_a", "count_b", "z", "p_value", "q_value"), words.sort("z").head(8).select("term", "count_a", "count_b", "z", "p_value", "q_value"))
 
 # %%
 early = words.filter(pl.col("z") >= 1.96)
@@ -307,7 +315,7 @@ display(toolkit.prose(
     f"Terms beyond |z| = 1.96: **{early.height}** lean to {first_month['month']} "
     f"({', '.join(f'*{toolkit.escape_markdown(t)}*' for t in early.head(6)['term']) or 'none'}), **{late.height}** to {last_month['month']} "
     f"({', '.join(f'*{toolkit.escape_markdown(t)}*' for t in late.head(6)['term']) or 'none'}). Terms with q below five per cent: "
-    f"**{words.filter(pl.col('q') < 0.05).height}**."
+    f"**{words.filter(pl.col('q_value') < 0.05).height}** (smallest article-level p: **{words['p_value'].min():.3f}**)."
 ))
 
 # %% [markdown]
@@ -320,7 +328,7 @@ summary = (
     case_frames.with_columns(pl.col("published").dt.strftime("%Y-%m").alias("month"))
     .group_by("month")
     .agg(pl.len().alias("articles"), pl.col("n_paragraphs").sum().alias("paragraphs"), pl.col("primary_frame").unique().sort().alias("primary_frames"))
-    .join(by_month.select("month", pl.col("mean").alias("cooperation_mean"), "ci_low", "ci_high"), on="month")
+    .join(by_month.select("month", pl.col("estimate").alias("cooperation_mean"), "ci_low", "ci_high", "ci_reason"), on="month")
     .sort("month")
 )
 save_table(summary.with_columns(pl.col(pl.Float64).round(6)), "05_period_summary", output_dir)
@@ -331,7 +339,7 @@ display(toolkit.prose(
     "\n".join(
         f"- **{r['month']}**: **{r['articles']}** article(s), **{r['paragraphs']}** paragraphs; frames: {', '.join(toolkit.escape_markdown(x) for x in r['primary_frames'])}; "
         f"cooperation mean **{r['cooperation_mean']:.3f}**"
-        + (f" (CI **{r['ci_low']:.3f}** to **{r['ci_high']:.3f}**)." if not np.isnan(r["ci_low"]) else " (one article: no interval).")
+        + (f" (CI **{r['ci_low']:.3f}** to **{r['ci_high']:.3f}**)." if not np.isnan(r["ci_low"]) else f" (no interval: {r['ci_reason']}).")
         for r in summary.iter_rows(named=True)
     )
     + f"\n\nAll **{case.height}** articles come from **{case['outlet'].n_unique()}** outlet(s), so a change over time here is a change "
@@ -357,6 +365,6 @@ display(toolkit.prose(
 # - Define a case with filters written out in the notebook, and show how the selection
 #   moves when a keyword is added.
 # - State who wrote the articles: a one-outlet case describes that outlet.
-# - Follow a score over time with article-level intervals; a period with one article
-#   has none, and its paragraphs' spread is the honest picture.
+# - Follow a score over time with article-level intervals; a period with fewer than
+#   five articles has none, and its paragraphs' spread is the honest picture.
 # - Fightin' Words between periods describes a handful of articles; it does not test a trend.

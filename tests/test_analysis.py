@@ -124,7 +124,12 @@ def test_measures_follow_the_wire_policy_and_report_it(analysed):
         assert set(frame["wire_policy"]) == {"merge"}
     assert record["wire_policy"] == "merge"
     # 7 outlets -> 21 pairs, each with a permutation p-value and a BH q-value
-    assert distances.height == 21 and distances["perm_p"].min() > 0 and (distances["q"] >= distances["perm_p"]).all()
+    assert distances.height == 21 and distances["p_value"].min() > 0 and (distances["q_value"] >= distances["p_value"]).all()
+    # merged: Korea Herald counts 11 articles (its Yonhap copy is out), in every measure
+    assert set(axes.filter(pl.col("outlet") == "Korea Herald")["n_articles"]) == {11}
+    assert words["n_articles_a"][0] == 11
+    for frame in (distances, words, axes, pl.read_parquet(folder / "outlet_frames.parquet")):
+        assert {"estimate", "p_value", "q_value", "n_perm", "seed", "method", "wire_policy"} <= set(frame.columns)
     assert record["fightin_words_group"] == "Korea Herald" and set(words["group_a"]) == {"Korea Herald"}
 
 

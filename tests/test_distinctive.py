@@ -19,7 +19,10 @@ def _toy() -> tuple[pl.DataFrame, pl.DataFrame]:
             "text": ["tariff " * 6 + "drill " * 5, "tariff " * 4 + "summit " * 5, "tariff " * 4 + "drill " * 10 + "summit " * 6],
         }
     )
-    groups = pl.DataFrame({"article_id": ["a1", "a2", "b1"], "outlet": ["A", "A", "B"]})
+    groups = pl.DataFrame(
+        {"article_id": ["a1", "a2", "b1"], "outlet": ["A", "A", "B"], "story_id": ["a1", "a2", "b1"], "duplicate_of": [None] * 3},
+        schema_overrides={"duplicate_of": pl.String},
+    )
     return paragraphs, groups
 
 
@@ -58,14 +61,19 @@ def test_fightin_words_matches_hand_arithmetic_on_a_2x3_table():
         assert row["log_odds"] == pytest.approx(d, abs=1e-12)
         assert row["variance"] == pytest.approx(v, abs=1e-12)
         assert row["z"] == pytest.approx(d / math.sqrt(v), abs=1e-12)
-        assert row["p"] == pytest.approx(math.erfc(abs(row["z"]) / math.sqrt(2)), abs=1e-12)
+        assert row["estimate"] == row["z"]
+        assert row["p_token"] == pytest.approx(math.erfc(abs(row["z"]) / math.sqrt(2)), abs=1e-12)
     first = result.row(0, named=True)
     assert (first["n_articles_a"], first["n_paragraphs_a"], first["n_articles_b"], first["n_paragraphs_b"]) == (2, 2, 1, 1)
+    assert (first["n_articles"], first["n_paragraphs"]) == (3, 3)
     assert first["group_b"] == "B" and first["wire_policy"] == "merge"
+    # three articles, one of them b: the article-level permutation has 3 distinct labellings,
+    # so p is at least 1/3 whatever the token counts say (token p for tariff: 0.156)
+    assert (result["p_value"] >= 1 / 3 - 1e-9).all()
     # BH across the three terms: p sorted ascending, p_(i) * 3 / i, then running minimum from the top
-    p = np.sort(result["p"].to_numpy())
+    p = np.sort(result["p_value"].to_numpy())
     expected_q = np.minimum.accumulate((p * 3 / np.arange(1, 4))[::-1])[::-1]
-    assert np.sort(result["q"].to_numpy()) == pytest.approx(np.minimum(expected_q, 1.0))
+    assert np.sort(result["q_value"].to_numpy()) == pytest.approx(np.minimum(expected_q, 1.0))
 
 
 def test_uniform_prior_and_one_vs_rest():
@@ -115,10 +123,12 @@ def test_seed_korea_herald_vs_rest_and_agreement_with_g2(seeds):
     fw = fightin_words(paragraphs, articles, group_a="Korea Herald")
     key = keyness_g2(paragraphs, articles, group_a="Korea Herald")
     row = fw.row(0, named=True)
-    assert (row["n_articles_a"], row["n_articles_b"], row["n_paragraphs_a"], row["n_paragraphs_b"]) == (12, 6, 74, 27)
-    # The other outlets' July coverage is about the military meeting: "north" and "military" survive FDR.
-    assert set(fw.filter(pl.col("q") < 0.05)["term"].to_list()) == {"north", "military"}
+    # merged: Korea Herald's copy of the Yonhap story is not counted (11 articles, not 12)
+    assert (row["n_articles_a"], row["n_articles_b"], row["n_paragraphs_a"], row["n_paragraphs_b"]) == (11, 6, 72, 27)
+    # Token z still ranks "north" (the other outlets' July coverage is the military meeting) far down,
+    # but 17 articles cannot carry a term through FDR at the article level.
     assert fw.filter(pl.col("term") == "north")["z"][0] < -4
+    assert fw["q_value"].min() >= 0.05 and fw["p_token"].min() < 1e-4
     assert fw["term"][0] == "lee"  # Korea Herald writes about President Lee
     both = fw.join(key, on="term")
     assert both.height == fw.height
@@ -150,3 +160,60 @@ def test_plot_is_byte_identical(seeds, tmp_path):
     for ext in ("png", "svg"):
         one, two = ((tmp_path / f"{n}.{ext}").read_bytes() for n in ("one", "two"))
         assert one == two and len(one) > 1000
+
+
+def _clustered_corpus(seed: int, *, plant: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """6 outlets x 8 articles; each article repeats a few topic words many times (tokens are not independent).
+
+    Outlet labels are assigned to articles at random: there is no outlet effect unless ``plant``
+    is given, in which case every article of outlet "o0" uses that word three times.
+    """
+    rng = np.random.default_rng(seed)
+    vocab = [f"zq{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(120)]  # letters only: the tokeniser drops numbers
+    weights = 1.0 / np.arange(1, 121)
+    weights /= weights.sum()
+    ids, texts, outlets = [], [], []
+    for a in range(48):
+        topic = rng.choice(vocab, size=4, replace=False, p=weights)
+        words = list(rng.choice(vocab, size=30, p=weights)) + [t for t in topic for _ in range(rng.integers(8, 20))]
+        outlet = f"o{a % 6}"
+        if plant and outlet == "o0":
+            words += [plant] * 3
+        ids.append(f"a{a:02d}")
+        texts.append(" ".join(rng.permutation(words)))
+        outlets.append(outlet)
+    outlets = list(rng.permutation(outlets)) if not plant else outlets
+    paragraphs = pl.DataFrame({"article_id": ids, "text": texts})
+    groups = pl.DataFrame({"article_id": ids, "outlet": outlets, "story_id": ids, "duplicate_of": [None] * len(ids)},
+                          schema_overrides={"duplicate_of": pl.String})
+    return paragraphs, groups
+
+
+def test_null_tables_rarely_report_any_term_at_q_below_005():
+    # Outlet labels shuffled over articles: no real effect. Token-level p fires in most tables;
+    # the article-level permutation keeps the share of tables with any q < 0.05 near alpha.
+    from toolkit.stats import bh_fdr
+
+    any_q, any_token_q, p_all = [], [], []
+    for rep in range(30):
+        paragraphs, groups = _clustered_corpus(rep)
+        fw = fightin_words(paragraphs, groups, group_a="o0", seed=rep)
+        any_q.append(bool((fw["q_value"] < 0.05).any()))
+        any_token_q.append(bool((bh_fdr(fw["p_token"].to_numpy()) < 0.05).any()))
+        p_all.extend(fw["p_value"].to_list())
+    assert sum(any_q) <= 4  # expected about 1.5 of 30 at alpha 0.05
+    assert sum(any_token_q) >= 20  # the old, token-level q
+    p = np.array(p_all)
+    assert 0.02 <= (p < 0.05).mean() <= 0.08
+
+
+def test_a_planted_word_is_found():
+    for seed in range(3):
+        paragraphs, groups = _clustered_corpus(seed, plant="tariffs")
+        fw = fightin_words(paragraphs, groups, group_a="o0", seed=seed)
+        hit = fw.filter(pl.col("q_value") < 0.05)["term"].to_list()
+        assert hit == ["tariffs"]
+        # it runs the full planned count and reaches q = alpha / 10, although token z may rank a
+        # word that a few articles repeat above it (z is an effect size, not a test)
+        best = fw.sort("p_value").row(0, named=True)
+        assert best["term"] == "tariffs" and best["n_perm"] == fw["n_perm"].max() and best["q_value"] <= 0.005 + 1e-9

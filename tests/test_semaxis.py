@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from toolkit.distinctive import MeasureError
+from toolkit.engine import MeasureError
 from toolkit.semaxis import Axis, axis_by_outlet, axis_from_vectors, load_axes, project_axis
 
 
@@ -39,28 +39,39 @@ def _toy_scores():
     rows = [("x1", "X", 1.0)] * 9 + [("x2", "X", 0.0)] + [("x3", "X", 0.5)] * 2 + [("y1", "Y", -0.5), ("y2", "Y", -0.4), ("y2", "Y", -0.6), ("y3", "Y", -0.5)]
     pids = [f"{a}-{i:03d}" for i, (a, _, _) in enumerate(rows)]
     paragraphs = pl.DataFrame({"paragraph_id": pids, "article_id": [r[0] for r in rows]})
-    articles = pl.DataFrame({"article_id": ["x1", "x2", "x3", "y1", "y2", "y3"], "outlet": ["X", "X", "X", "Y", "Y", "Y"]})
+    ids = ["x1", "x2", "x3", "y1", "y2", "y3"]
+    articles = pl.DataFrame({"article_id": ids, "outlet": ["X", "X", "X", "Y", "Y", "Y"], "story_id": ids, "duplicate_of": [None] * 6},
+                            schema_overrides={"duplicate_of": pl.String})
     scores = pl.DataFrame({"paragraph_id": pids, "axis": ["toy"] * len(rows), "score": [r[2] for r in rows]})
     return scores, paragraphs, articles
 
 
 def test_axis_by_outlet_weights_articles_and_resamples_them():
     scores, paragraphs, articles = _toy_scores()
-    out = axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3)
+    out = axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3, interval="bootstrap", min_ci_articles=2)
     x = out.filter(pl.col("outlet") == "X").row(0, named=True)
     # mean of article means (1 + 0 + 0.5) / 3, not the paragraph mean 10/12
-    assert x["mean"] == pytest.approx(0.5)
+    assert x["estimate"] == pytest.approx(0.5)
     assert (x["n_articles"], x["n_paragraphs"]) == (3, 12)
     # resampling whole articles: every bootstrap mean is a mean of three of {1, 0, 0.5}
-    assert x["ci_low"] >= 0.0 and x["ci_high"] <= 1.0 and x["ci_low"] <= x["mean"] <= x["ci_high"]
+    assert x["ci_low"] >= 0.0 and x["ci_high"] <= 1.0 and x["ci_low"] <= x["estimate"] <= x["ci_high"]
     y = out.filter(pl.col("outlet") == "Y").row(0, named=True)
-    assert y["mean"] == pytest.approx(-0.5)
+    assert y["estimate"] == pytest.approx(-0.5)
     # the random-label band sits around the grand mean of article means (0)
     for row in (x, y):
         assert row["baseline_low"] < 0.0 < row["baseline_high"]
-        assert row["perm_p"] >= 1 / 200
+        assert row["p_value"] >= 1 / 200 and row["n_perm"] == 199 and row["seed"] == 3
     assert out["wire_policy"].to_list() == ["merge", "merge"]
-    assert out.equals(axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3))
+    assert out.equals(axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=199, seed=3, interval="bootstrap", min_ci_articles=2))
+    # the default t interval on article means: X's means 1, 0, 0.5 -> 0.5 +- t(2 df) * 0.5 / sqrt(3)
+    t_int = axis_by_outlet(scores, paragraphs, articles, n_perm=0, min_ci_articles=3)
+    x_t = t_int.filter(pl.col("outlet") == "X").row(0, named=True)
+    half = 4.302652729911275 * 0.5 / math.sqrt(3)
+    assert (x_t["ci_low"], x_t["ci_high"]) == pytest.approx((0.5 - half, 0.5 + half), abs=1e-9)
+    # below the documented minimum (t: 5 articles) there is no interval, and the row says why
+    default = axis_by_outlet(scores, paragraphs, articles, n_boot=300, n_perm=0, seed=3)
+    assert default["ci_low"].is_nan().all() and default["ci_reason"].str.contains("fewer than 5 articles").all()
+    assert default["p_value"].is_null().all() and (default["n_perm"] == 0).all()
 
 
 def test_default_axes_file_is_complete():
@@ -88,10 +99,11 @@ def test_default_axes_on_the_seeds(tmp_path, monkeypatch):
     # the most "deterrence" paragraphs report the bomber drills; the most "diplomacy" ones phone calls and diplomats
     assert all("drill" in t or "B-52H" in t for t in deter.head(3)["text"])
     assert any("diplomat" in t for t in deter.tail(3)["text"])
-    out = axis_by_outlet(scores, chosen, articles, n_boot=200, n_perm=199, seed=0)
+    out = axis_by_outlet(scores, chosen, articles, n_boot=200, seed=0)
     kh = out.filter((pl.col("axis") == "deterrence_diplomacy") & (pl.col("outlet") == "Korea Herald")).row(0, named=True)
-    # Korea Herald's 12 articles (mostly diplomacy) sit below the random-label band on deterrence
-    assert kh["n_articles"] == 12 and kh["mean"] < kh["baseline_low"] and kh["perm_p"] < 0.05
+    # Korea Herald's 11 articles (merged; mostly diplomacy) sit below the random-label band on deterrence
+    assert kh["n_articles"] == 11 and kh["estimate"] < kh["baseline_low"] and kh["p_value"] < 0.05
+    assert kh["ci_low"] < kh["estimate"] < kh["ci_high"]  # 11 articles: at or above the minimum, an interval
     single = out.filter(pl.col("n_articles") == 1)
     assert single["ci_low"].is_nan().all()  # one article: nothing to resample
 

@@ -71,3 +71,14 @@ def test_bh_fdr_is_bounded_and_monotone(p):
     assert ((q >= np.asarray(p) - 1e-12) & (q <= 1)).all()
     order = np.argsort(p, kind="stable")
     assert (np.diff(q[order]) >= -1e-12).all()
+
+
+def test_benjamini_yekutieli_is_bh_times_the_harmonic_sum():
+    from toolkit.stats import bh_fdr, by_factor, by_fdr
+
+    p = np.array([0.001, 0.02, 0.03, 0.5])
+    assert by_factor(4) == pytest.approx(1 + 1 / 2 + 1 / 3 + 1 / 4)
+    assert by_fdr(p) == pytest.approx(np.minimum(bh_fdr(p) * (25 / 12), 1.0))
+    # by hand: BH gives 0.004, 0.04, 0.04, 0.5 -> times 25/12
+    assert by_fdr(p) == pytest.approx([0.004 * 25 / 12, 0.04 * 25 / 12, 0.04 * 25 / 12, 1.0])  # capped at 1
+    assert by_fdr([]).size == 0

@@ -27,6 +27,12 @@ _LAZY = {
     "analyze_dir": ("toolkit.analysis", "analyze_dir"),
     "prose": ("toolkit.safe", "prose"),
     "escape_markdown": ("toolkit.safe", "escape_markdown"),
+    # the outlet measures of the comparison engine (toolkit.engine)
+    "outlet_shares": ("toolkit.shares", "outlet_shares"),
+    "fightin_words": ("toolkit.distinctive", "fightin_words"),
+    "outlet_distances": ("toolkit.distances", "outlet_distances"),
+    "axis_by_outlet": ("toolkit.semaxis", "axis_by_outlet"),
+    "apply_wire_policy": ("toolkit.wire", "apply_wire_policy"),
 }
 
 __all__ = sorted(_LAZY)
@@ -34,6 +40,8 @@ __all__ = sorted(_LAZY)
 if TYPE_CHECKING:  # pragma: no cover
     from toolkit.analysis import analyze_dir
     from toolkit.clustering import cluster_paragraphs
+    from toolkit.distances import outlet_distances
+    from toolkit.distinctive import fightin_words
     from toolkit.corpus import Corpus, load_corpus, write_corpus
     from toolkit.embedding import embed, embed_dir, embed_with_report, read_provenance
     from toolkit.errors import CorpusError
@@ -41,6 +49,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.maps import interactive_map, static_map
     from toolkit.projection import project
     from toolkit.safe import escape_markdown, prose
+    from toolkit.semaxis import axis_by_outlet
+    from toolkit.shares import outlet_shares
+    from toolkit.wire import apply_wire_policy
 
 
 def __getattr__(name: str) -> Any:

@@ -9,9 +9,9 @@ writes, next to them:
 * ``frames.parquet`` (paragraph x frame scores), ``article_frames.parquet``,
   ``outlet_frames.parquet`` and ``outlet_clusters.parquet`` (outlet shares
   with article-bootstrap intervals, a random-label baseline, BH q-values and
-  leave-one-article-out ranges; every row states its wire policy);
+  leave-one-article-out ranges; every row states the wire policy applied);
 * ``outlet_distances.parquet`` (centroid distances in embedding space with
-  permutation p-values and a random-label baseline), ``axis_scores.parquet``
+  within-pair permutation p-values and a random-label baseline), ``axis_scores.parquet``
   and ``axis_by_outlet.parquet`` (SemAxis), ``fightin_words.parquet`` (the
   largest outlet against the rest);
 * ``map.parquet`` (``paragraph_id``, ``x``, ``y``): the one stored projection
@@ -183,17 +183,18 @@ def _analyze(
     events = group_events(articles, paragraphs, embeddings)
     coords = project(vectors, random_state=random_state)
 
-    framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state, wire=wire_policy)
+    framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state, wire=wire_policy)  # applies the policy
 
     # Outlet comparisons count a syndicated story once (wire policy), on the analysed paragraphs.
     measure_articles = apply_wire_policy(articles, policy=wire_policy)
     measured = chosen.join(measure_articles.select("article_id"), on="article_id", how="semi", maintain_order="left")
     measured_vectors = vectors.join(measured.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
-    distances = outlet_distances(measured_vectors, measured, measure_articles, n_perm=999, seed=random_state, wire_policy=wire_policy)
+    # The measures read the policy from measure_articles' wire_policy column (applied once, above).
+    distances = outlet_distances(measured_vectors, measured, measure_articles, seed=random_state)
     axis_scores = project_axis(default_axes(), vectors)
-    axes = axis_by_outlet(axis_scores, measured, measure_articles, n_boot=2000, n_perm=999, seed=random_state, wire_policy=wire_policy)
+    axes = axis_by_outlet(axis_scores, measured, measure_articles, n_boot=2000, seed=random_state)
     outlets_by_size = measured.join(measure_articles.select("article_id", "outlet"), on="article_id").group_by("outlet").len().sort(["len", "outlet"], descending=[True, False])
-    words = fightin_words(measured, measure_articles, group_a=outlets_by_size["outlet"][0], wire_policy=wire_policy)
+    words = fightin_words(measured, measure_articles, group_a=outlets_by_size["outlet"][0], seed=random_state)
 
     write_parquet(clusters, staging / "clusters.parquet")
     write_parquet(events, staging / "events.parquet")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from toolkit.distinctive import MeasureError
+from toolkit.engine import MeasureError
 from toolkit.schema import require_columns
 
 #: Cosine similarity at or above which another outlet "makes the same point".
@@ -88,7 +88,7 @@ def compare_event(
     by: str = "outlet",
     threshold: float = DEFAULT_THRESHOLD,
     thresholds: Sequence[float] = DEFAULT_SENSITIVITY,
-    wire_policy: str = "merge",
+    wire_policy: str | None = None,
 ) -> EventComparison:
     """Align one event's paragraphs across outlets and list each outlet's unique points.
 
@@ -103,9 +103,10 @@ def compare_event(
         ``analysis_paragraphs(articles, paragraphs)`` so same-outlet copies
         and subheads are left out; rows keep their order in the output.
     articles : pl.DataFrame
-        ``article_id`` and ``by``; pass articles after the wire policy
-        (a syndicated copy in another outlet matches its original at ~1.0
-        and would hide the point from both).
+        ``article_id`` and ``by``, raw (the wire policy is applied here) or
+        from :func:`toolkit.wire.apply_wire_policy` (its column is read):
+        a syndicated copy in another outlet matches its original at ~1.0
+        and would hide the point from both, so ``"merge"`` is the default.
     embeddings : pl.DataFrame
         ``paragraph_id``, ``embedding`` (unit vectors from :func:`toolkit.embed`;
         renormalised here all the same).
@@ -115,8 +116,9 @@ def compare_event(
         Cosine at or above which another outlet makes the same point.
     thresholds : sequence of float
         Thresholds for the sensitivity table (``threshold`` is added).
-    wire_policy : str
-        Recorded in the result.
+    wire_policy : {"merge", "keep", "drop"}, optional
+        None reads the articles' ``wire_policy`` column, or applies "merge"
+        (:func:`toolkit.engine.resolve_wire`); the policy applied is recorded.
 
     Returns
     -------
@@ -131,6 +133,9 @@ def compare_event(
     _need(paragraphs, "paragraphs", ("paragraph_id", "article_id", "text"))
     _need(articles, "articles", ("article_id", by))
     _need(embeddings, "embeddings", ("paragraph_id", "embedding"))
+    from toolkit.engine import resolve_wire
+
+    articles, wire_policy = resolve_wire(articles, wire_policy)
     if not -1.0 <= threshold <= 1.0:
         msg = f"got threshold={threshold}, expected a cosine in [-1, 1]"
         raise MeasureError(msg)

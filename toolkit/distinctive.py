@@ -29,10 +29,17 @@ correction=False, lambda_="log-likelihood")``. ``p`` is from chi-squared
 with 1 degree of freedom; the sign of ``signed_g2`` says which group uses
 the term more (relative to its size).
 
-Both treat tokens as independent draws, so their p-values are optimistic
-when one article repeats a word; read them as a ranking with a rough
-significance line, not as article-level inference. ``q`` is
-Benjamini-Hochberg across all terms tested.
+Both statistics treat tokens as independent draws, which they are not: one
+article that repeats a word ten times counts ten times. So Fightin' Words
+keeps z as the **effect size** that ranks the terms, and takes its
+``p_value`` and ``q_value`` from an **article-level permutation** of the
+a/b labels (:func:`toolkit.engine.permutation_test`): with outlet labels
+shuffled over real articles, the token-level normal p put terms at q < 0.05
+in every table; the permutation p does not (see
+``benchmarks/bench_calibration.py``). The token-level normal p is kept as
+``p_token``, a ranking aid only. G² keeps its token-level ``p`` and ``q``
+as a cross-check of the ranking; read them as a rough line, not as
+inference.
 
 Tokens are those of the c-TF-IDF labels (:mod:`toolkit.keywords`): lower
 case, possessives stripped, numbers dropped, stop words removed by
@@ -50,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from toolkit.errors import ToolkitError
+from toolkit.engine import MeasureError
 from toolkit.schema import require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,10 +69,6 @@ DEFAULT_ALPHA0 = 1000.0
 Z_CRITICAL = 1.959963984540054
 
 
-class MeasureError(ToolkitError):
-    """Bad input to a framing measure (missing columns, unknown group, bad option)."""
-
-
 @dataclass(frozen=True)
 class _Counts:
     terms: list[str]
@@ -75,6 +78,9 @@ class _Counts:
     n_articles: tuple[int, int]
     n_paragraphs: tuple[int, int]
     group_b: str
+    article_terms: Any = None  # sparse (articles of a and b) x terms counts, a's articles first
+    article_tokens: Any = None  # tokens per article (all terms)
+    n_a_articles: int = 0
 
 
 def _require(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
@@ -125,18 +131,37 @@ def _count_terms(
     stops = stop_words(extra_stop_words) if remove_stop_words else frozenset(w.lower() for w in extra_stop_words)
 
     bags = {"a": Counter(), "b": Counter(), "all": Counter()}
-    for group, text in data.select("_group", "text").iter_rows():
+    per_article: dict[str, Counter] = {}
+    side_of: dict[str, str] = {}
+    for article, group, text in data.select("article_id", "_group", "text").iter_rows():
         terms = [k for k, _ in _terms(text or "", stops, hi) if k.count(" ") + 1 >= lo]
         bags["all"].update(terms)
         if group == group_a:
-            bags["a"].update(terms)
+            side = "a"
         elif group_b is None or group == group_b:
-            bags["b"].update(terms)
+            side = "b"
+        else:
+            continue
+        bags[side].update(terms)
+        per_article.setdefault(article, Counter()).update(terms)
+        side_of[article] = side
 
     terms = sorted(bags["all"])
     side_a = pl.col("_group") == group_a
     side_b = (pl.col("_group") != group_a) if group_b is None else (pl.col("_group") == group_b)
     sizes = [(data.filter(s)["article_id"].n_unique(), data.filter(s).height) for s in (side_a, side_b)]
+    # Article x term counts for the article-level permutation: a's articles first, then b's.
+    from scipy.sparse import csr_matrix
+
+    term_index = {t: i for i, t in enumerate(terms)}
+    ordered = [a for a in per_article if side_of[a] == "a"] + [a for a in per_article if side_of[a] == "b"]
+    rows, cols, vals = [], [], []
+    for r, article in enumerate(ordered):
+        for term, c in per_article[article].items():
+            rows.append(r)
+            cols.append(term_index[term])
+            vals.append(c)
+    matrix = csr_matrix((np.asarray(vals, dtype=float), (rows, cols)), shape=(len(ordered), len(terms)))
     return _Counts(
         terms=terms,
         count_a=np.array([bags["a"][t] for t in terms], dtype=np.int64),
@@ -145,6 +170,9 @@ def _count_terms(
         n_articles=(sizes[0][0], sizes[1][0]),
         n_paragraphs=(sizes[0][1], sizes[1][1]),
         group_b=group_b if group_b is not None else "(rest)",
+        article_terms=matrix,
+        article_tokens=np.asarray(matrix.sum(axis=1)).ravel(),
+        n_a_articles=sum(1 for a in ordered if side_of[a] == "a"),
     )
 
 
@@ -186,7 +214,7 @@ def _base_frame(counts: _Counts, keep: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _meta_columns(frame: pl.DataFrame, counts: _Counts, group_a: str, wire_policy: str) -> pl.DataFrame:
+def _meta_columns(frame: pl.DataFrame, counts: _Counts, group_a: str, wire_policy: str | None = None) -> pl.DataFrame:
     # Group sizes ride along as constant columns: Polars frames have no attrs.
     return frame.with_columns(
         pl.lit(group_a, pl.String).alias("group_a"),
@@ -195,8 +223,55 @@ def _meta_columns(frame: pl.DataFrame, counts: _Counts, group_a: str, wire_polic
         pl.lit(counts.n_articles[1], pl.Int64).alias("n_articles_b"),
         pl.lit(counts.n_paragraphs[0], pl.Int64).alias("n_paragraphs_a"),
         pl.lit(counts.n_paragraphs[1], pl.Int64).alias("n_paragraphs_b"),
-        pl.lit(wire_policy, pl.String).alias("wire_policy"),
+        *([pl.lit(wire_policy, pl.String).alias("wire_policy")] if wire_policy is not None else []),
     )
+
+
+def _fw_draw(counts: _Counts, alpha: np.ndarray, keep_idx: np.ndarray):
+    """Permuted z of the reported terms: a/b labels shuffled over the two groups' articles."""
+    matrix = counts.article_terms.tocsc()
+    tokens = counts.article_tokens
+    n_art, n_a = matrix.shape[0], counts.n_a_articles
+    col_total = np.asarray(matrix.sum(axis=0)).ravel()
+    all_tokens = float(tokens.sum())
+    a0 = float(alpha.sum())
+    base = np.zeros(n_art)
+    base[:n_a] = 1.0
+
+    sub: dict[str, Any] = {}
+
+    def draw(rng: np.random.Generator, n: int, active: np.ndarray) -> np.ndarray:
+        sel = rng.permuted(np.tile(base, (n, 1)), axis=1)
+        cols = keep_idx[active]
+        if sub.get("cols") is None or not np.array_equal(sub["cols"], cols):  # slice once per active set
+            sub["cols"], sub["t"] = cols, matrix[:, cols].T.tocsr()
+        y_a = np.asarray((sub["t"] @ sel.T).T)
+        y_b = col_total[cols] - y_a
+        n_a_tok = (sel @ tokens)[:, None]
+        n_b_tok = all_tokens - n_a_tok
+        a = alpha[cols]
+        delta = np.log((y_a + a) / (n_a_tok + a0 - y_a - a)) - np.log((y_b + a) / (n_b_tok + a0 - y_b - a))
+        return delta / np.sqrt(1.0 / (y_a + a) + 1.0 / (y_b + a))
+
+    return draw
+
+
+def _groups_and_policy(paragraphs: pl.DataFrame, groups: pl.DataFrame | str, wire_policy: str | None) -> tuple[pl.DataFrame | str, str]:
+    """Apply (or read) the wire policy of the groups frame; a column name carries no policy."""
+    from toolkit.engine import NOT_APPLIED, resolve_wire
+
+    if isinstance(groups, str):
+        if "wire_policy" in paragraphs.columns:
+            values = sorted(set(paragraphs["wire_policy"].drop_nulls().to_list()))
+            if len(values) == 1 and wire_policy in (None, values[0]):
+                return groups, values[0]
+        if wire_policy is not None:
+            msg = (f"got wire_policy={wire_policy!r} with groups given as a paragraph column, expected a groups frame "
+                   "(articles) to apply it to, or paragraphs carrying the wire_policy column of apply_wire_policy")
+            raise MeasureError(msg)
+        return groups, NOT_APPLIED
+    _require(groups, "groups", ("article_id",))
+    return resolve_wire(groups, wire_policy)
 
 
 def fightin_words(
@@ -212,17 +287,33 @@ def fightin_words(
     ngram: tuple[int, int] = (1, 1),
     remove_stop_words: bool = True,
     extra_stop_words: Iterable[str] = (),
-    wire_policy: str = "merge",
+    wire_policy: str | None = None,
+    n_perm: int | str = "auto",
+    seed: int = 0,
+    level: float = 0.95,
 ) -> pl.DataFrame:
     """Words that distinguish group a from group b (or from all other groups).
+
+    Token z (Monroe et al.) is the effect size and ranks the terms; its p
+    and q come from an **article-level permutation**: the a/b labels of the
+    two groups' articles are shuffled (each group keeps its number of
+    articles) and z recomputed, so a word that one article repeats ten times
+    is as uncertain as that one article. ``p_value`` is two-sided on z,
+    with as many permutations as the number of terms needs
+    (:func:`toolkit.engine.permutation_test`); ``q_value`` is BH across the
+    terms reported.
 
     Parameters
     ----------
     paragraphs : pl.DataFrame
         ``article_id`` and ``text`` (e.g. ``analysis_paragraphs(...)``).
     groups : pl.DataFrame or str
-        A frame with ``article_id`` and the column ``by`` (e.g. the articles
-        frame), or the name of a group column already in ``paragraphs``.
+        A frame with ``article_id`` and the column ``by`` (the articles
+        frame, raw or from :func:`toolkit.wire.apply_wire_policy`: the wire
+        policy is applied or read, :func:`toolkit.engine.resolve_wire`), or
+        the name of a group column already in ``paragraphs`` (then no policy
+        is applied and ``wire_policy`` reads "not_applied", unless the
+        paragraphs carry a ``wire_policy`` column).
     group_a : str
         The group of interest (positive z = used more by a).
     group_b : str, optional
@@ -234,8 +325,8 @@ def fightin_words(
     alpha0 : float, default 1000
         Prior strength in pseudo-tokens. Larger shrinks rare terms harder.
     min_count : int, default 2
-        Terms seen fewer times in a and b together are not reported (they
-        still shape the prior).
+        Terms seen fewer times in a and b together are not reported or
+        tested (they still shape the prior).
     ngram : (int, int), default (1, 1)
         Shortest and longest n-gram (n-grams never span a stop word).
     remove_stop_words : bool, default True
@@ -243,26 +334,35 @@ def fightin_words(
         frequent words, so keeping them is a defensible choice too.
     extra_stop_words : iterable of str
         More words to drop.
-    wire_policy : str, default "merge"
-        How syndicated copies were handled upstream (recorded, not applied:
-        pass articles already filtered by ``toolkit.wire.apply_wire_policy``).
+    wire_policy : {"merge", "keep", "drop"}, optional
+        None reads the groups frame's ``wire_policy`` column, or applies "merge".
+    n_perm : int or "auto"
+        Article-label permutations (0: no p, q or baseline).
+    seed, level
+        RNG seed; width of the baseline band of z.
 
     Returns
     -------
     pl.DataFrame
-        One row per term, sorted by z descending then term: ``term``,
-        ``count_a``, ``count_b`` (Int64), ``log_odds``, ``variance``, ``z``,
-        ``p`` (two-sided normal), ``q`` (BH-FDR across the terms reported),
-        then constant columns ``group_a``, ``group_b`` ("(rest)" when
-        None), ``n_articles_a/b``, ``n_paragraphs_a/b``, ``wire_policy``.
+        One row per term, sorted by z descending then term: ``term``, the
+        engine columns (``n_articles``/``n_paragraphs`` of a and b together,
+        ``estimate`` = z, ``ci_low``/``ci_high`` NaN with their
+        ``ci_reason``, ``baseline_*`` = the band of z under permutation,
+        ``p_value``, ``q_value``, ``wire_policy``, ``n_perm``, ``seed``,
+        ``method``), then ``count_a``, ``count_b`` (Int64), ``log_odds``,
+        ``variance``, ``z``, ``p_token`` (the two-sided normal p of z, which
+        treats tokens as independent: a ranking aid, not inference),
+        ``group_a``, ``group_b`` ("(rest)" when None),
+        ``n_articles_a/b``, ``n_paragraphs_a/b``.
 
     Raises
     ------
     MeasureError
-        Missing columns, unknown group, bad prior or options.
+        Missing columns, unknown group, bad prior or options, wire policy.
     """
     from scipy.special import ndtr
 
+    from toolkit.engine import ENGINE_COLUMNS, method_text, permutation_test
     from toolkit.stats import bh_fdr
 
     if prior not in ("informative", "uniform"):
@@ -271,6 +371,7 @@ def fightin_words(
     if not alpha0 > 0:
         msg = f"got alpha0={alpha0}, expected a positive number"
         raise MeasureError(msg)
+    groups, policy = _groups_and_policy(paragraphs, groups, wire_policy)
     counts = _count_terms(paragraphs, groups, by=by, group_a=group_a, group_b=group_b, ngram=ngram,
                           remove_stop_words=remove_stop_words, extra_stop_words=extra_stop_words)
     vocab = len(counts.terms)
@@ -285,16 +386,51 @@ def fightin_words(
     # reported for terms that pass min_count.
     delta, variance, z = log_odds_dirichlet(counts.count_a, counts.count_b, alpha)
     keep = (counts.count_a + counts.count_b) >= max(min_count, 1)
-    p = 2.0 * ndtr(-np.abs(z[keep]))
-    frame = pl.DataFrame(_base_frame(counts, keep), schema={"term": pl.String, "count_a": pl.Int64, "count_b": pl.Int64})
-    frame = frame.with_columns(
-        pl.Series("log_odds", delta[keep], pl.Float64),
-        pl.Series("variance", variance[keep], pl.Float64),
-        pl.Series("z", z[keep], pl.Float64),
-        pl.Series("p", p, pl.Float64),
-        pl.Series("q", bh_fdr(p), pl.Float64),
+    keep_idx = np.flatnonzero(keep)
+    m = keep_idx.size
+    result = None
+    if n_perm != 0 and m:
+        result = permutation_test(z[keep], _fw_draw(counts, alpha, keep_idx), n_perm=n_perm, center=np.zeros(m), seed=seed, level=level)
+        p, used, q = result.p_value, result.n_perm, bh_fdr(result.p_value)
+        b_mean, b_low, b_high = result.baseline_mean, result.baseline_low, result.baseline_high
+    else:
+        p = q = b_mean = b_low = b_high = np.full(m, np.nan)
+        used = np.zeros(m, dtype=np.int64)
+    method = method_text("Monroe et al. log-odds z with a Dirichlet prior (effect size, ranks terms); two-sided", result)
+    n_art = counts.n_articles[0] + counts.n_articles[1]
+    n_par = counts.n_paragraphs[0] + counts.n_paragraphs[1]
+    frame = pl.DataFrame(
+        {
+            "term": [counts.terms[i] for i in keep_idx],
+            "n_articles": np.full(m, n_art, dtype=np.int64),
+            "n_paragraphs": np.full(m, n_par, dtype=np.int64),
+            "estimate": z[keep],
+            "ci_low": np.full(m, np.nan),
+            "ci_high": np.full(m, np.nan),
+            "ci_reason": ["no interval for a token z (a ranking effect size)"] * m,
+            "baseline_mean": b_mean,
+            "baseline_low": b_low,
+            "baseline_high": b_high,
+            "p_value": p,
+            "q_value": q,
+            "wire_policy": [policy] * m,
+            "n_perm": np.asarray(used, dtype=np.int64),
+            "seed": np.full(m, seed, dtype=np.int64),
+            "method": [method] * m,
+            "count_a": counts.count_a[keep],
+            "count_b": counts.count_b[keep],
+            "log_odds": delta[keep],
+            "variance": variance[keep],
+            "z": z[keep],
+            "p_token": 2.0 * ndtr(-np.abs(z[keep])),
+        },
+        schema_overrides={"term": pl.String, "ci_reason": pl.String, "wire_policy": pl.String, "method": pl.String,
+                          "count_a": pl.Int64, "count_b": pl.Int64},
     )
-    return _meta_columns(frame, counts, group_a, wire_policy).sort(["z", "term"], descending=[True, False])
+    if result is None:
+        frame = frame.with_columns([pl.col(c).fill_nan(None) for c in ("p_value", "q_value", "baseline_mean", "baseline_low", "baseline_high")])
+    assert tuple(frame.columns[1 : 1 + len(ENGINE_COLUMNS)]) == ENGINE_COLUMNS
+    return _meta_columns(frame, counts, group_a).sort(["z", "term"], descending=[True, False])
 
 
 def g2_table(count_a: Sequence[float], count_b: Sequence[float], n_a: float, n_b: float) -> tuple[np.ndarray, np.ndarray]:
@@ -342,7 +478,7 @@ def keyness_g2(
     ngram: tuple[int, int] = (1, 1),
     remove_stop_words: bool = True,
     extra_stop_words: Iterable[str] = (),
-    wire_policy: str = "merge",
+    wire_policy: str | None = None,
 ) -> pl.DataFrame:
     """G² keyness (Dunning log-likelihood) of each term, a vs b: a cross-check on :func:`fightin_words`.
 
@@ -363,6 +499,7 @@ def keyness_g2(
 
     from toolkit.stats import bh_fdr
 
+    groups, policy = _groups_and_policy(paragraphs, groups, wire_policy)
     counts = _count_terms(paragraphs, groups, by=by, group_a=group_a, group_b=group_b, ngram=ngram,
                           remove_stop_words=remove_stop_words, extra_stop_words=extra_stop_words)
     if not counts.terms:
@@ -378,7 +515,7 @@ def keyness_g2(
         pl.Series("p", p, pl.Float64),
         pl.Series("q", bh_fdr(p), pl.Float64),
     )
-    return _meta_columns(frame, counts, group_a, wire_policy).sort(["signed_g2", "term"], descending=[True, False])
+    return _meta_columns(frame, counts, group_a, policy).sort(["signed_g2", "term"], descending=[True, False])
 
 
 def plot_fightin_words(

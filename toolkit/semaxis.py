@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit.distinctive import MeasureError
+from toolkit.engine import MeasureError
 from toolkit.schema import require_columns
 
 #: The default axes file.
@@ -220,6 +220,13 @@ def _article_weighted_mean(scores: np.ndarray, row_article: np.ndarray, article_
     return float((sums / article_len).sum() / draws.sum())
 
 
+#: Interval methods and the fewest articles for which each is printed: the
+#: smallest size at which its coverage of a nominal 95 % interval was measured
+#: >= 0.90 by benchmarks/bench_calibration.py (table in docs/framing_measures.md).
+MIN_CI_ARTICLES = {"t": 5, "bootstrap": 20}
+INTERVALS = tuple(MIN_CI_ARTICLES)
+
+
 def axis_by_outlet(
     scores: pl.DataFrame,
     paragraphs: pl.DataFrame,
@@ -227,23 +234,29 @@ def axis_by_outlet(
     *,
     by: str = "outlet",
     n_boot: int = 2000,
-    n_perm: int = 999,
+    n_perm: int | str = "auto",
     seed: int = 0,
     level: float = 0.95,
-    wire_policy: str = "merge",
+    wire_policy: str | None = None,
+    interval: str = "t",
+    min_ci_articles: int | None = None,
 ) -> pl.DataFrame:
-    """Mean axis score per outlet, with an article bootstrap CI and a random-label band.
+    """Mean axis score per outlet, with an article-level CI and a random-label band.
 
     The outlet mean is the mean of its **article** means (each article the
     mean of its paragraphs), so one long article does not speak for the
-    outlet. The CI resamples articles within the outlet
-    (:func:`toolkit.stats.bootstrap_articles`); it is NaN for an outlet with
-    one article. The baseline band is what an outlet of the same size gets
-    when outlet labels are shuffled across all articles
-    (:func:`toolkit.stats.permute_article_labels`): an outlet mean inside
-    its band is no different from a random set of articles. ``perm_p`` is
-    two-sided (distance from the grand mean of article means), Phipson-Smyth,
-    and ``q`` is BH-FDR across outlets within each axis.
+    outlet. The CI treats the outlet's article means as the sample: a
+    Student t interval on ``n - 1`` df by default, or a percentile bootstrap
+    resampling articles (:func:`toolkit.stats.bootstrap_articles`); it is
+    NaN, with a ``ci_reason``, for an outlet of fewer than
+    ``min_ci_articles`` articles.
+    The baseline band is what an outlet of the same size gets when outlet
+    labels are shuffled across all articles: an outlet mean inside its band
+    is no different from a random set of articles. ``p_value`` is two-sided
+    (distance from the grand mean of article means), with as many
+    permutations as the number of outlets needs
+    (:func:`toolkit.engine.permutation_test`), and ``q_value`` is BH-FDR
+    across outlets within each axis.
 
     Parameters
     ----------
@@ -253,35 +266,47 @@ def axis_by_outlet(
         ``paragraph_id``, ``article_id``: the paragraphs to use (scores of
         other paragraphs are ignored).
     articles : pl.DataFrame
-        ``article_id`` and ``by``; pass articles after the wire policy.
+        ``article_id`` and ``by``, raw (the wire policy is applied here) or
+        from :func:`toolkit.wire.apply_wire_policy`.
     by : str, default "outlet"
-        Group column ("outlet", "outlet_country").
+        Group column ("outlet", "outlet_country", or any article column).
     n_boot, n_perm, seed, level
-        Bootstrap resamples, label permutations, RNG seed, confidence level.
-    wire_policy : str
-        Recorded in the output.
+        Bootstrap resamples, label permutations ("auto", an integer, or 0
+        to skip), RNG seed, confidence level.
+    wire_policy : {"merge", "keep", "drop"}, optional
+        None reads the articles' ``wire_policy`` column, or applies "merge".
+    interval : {"t", "bootstrap"}
+        Interval method (measured coverage by group size in
+        docs/framing_measures.md).
+    min_ci_articles : int, optional
+        Default ``MIN_CI_ARTICLES[interval]`` (5 for t, 20 for the bootstrap).
 
     Returns
     -------
     pl.DataFrame
-        ``axis``, the ``by`` column (``outlet`` by default), ``n_articles``,
-        ``n_paragraphs``, ``mean``, ``ci_low``, ``ci_high``,
-        ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``perm_p``,
-        ``q``, ``wire_policy``; sorted by axis (input order) then outlet.
+        ``axis``, the ``by`` column (``outlet`` by default), then the engine
+        columns (``estimate`` = the mean of article means); sorted by axis
+        (input order) then outlet.
     """
-    from toolkit.stats import article_index, bh_fdr, bootstrap_articles, permute_article_labels, phipson_smyth
+    from toolkit.engine import ENGINE_COLUMNS, guard_interval, method_text, permutation_test, permuted_labels, resolve_wire
+    from scipy.stats import t as student
+
+    from toolkit.stats import article_index, bh_fdr, bootstrap_articles
 
     for name, frame, needed in (("scores", scores, ("paragraph_id", "axis", "score")),
                                 ("paragraphs", paragraphs, ("paragraph_id", "article_id")),
                                 ("articles", articles, ("article_id", by))):
         require_columns(frame, needed, name=name, error=MeasureError)
-    rng = np.random.default_rng(seed)
-    alpha = (1 - level) / 2
-    rows_out = []
+    kept, policy = resolve_wire(articles, wire_policy)
+    if interval not in INTERVALS:
+        msg = f"got interval={interval!r}, expected one of {INTERVALS}"
+        raise MeasureError(msg)
+    min_ci = MIN_CI_ARTICLES[interval] if min_ci_articles is None else int(min_ci_articles)
+    frames = []
     axis_names = list(dict.fromkeys(scores["axis"].to_list()))
     base = (
         paragraphs.select("paragraph_id", "article_id")
-        .join(articles.select("article_id", pl.col(by).cast(pl.String).alias("_group")).unique("article_id", keep="first"), on="article_id", how="inner", maintain_order="left")
+        .join(kept.select("article_id", pl.col(by).cast(pl.String).alias("_group")).unique("article_id", keep="first"), on="article_id", how="inner", maintain_order="left")
         .filter(pl.col("_group").is_not_null())
     )
     for axis_name in axis_names:
@@ -296,35 +321,83 @@ def axis_by_outlet(
         first_row = np.unique(row_article, return_index=True)[1]
         article_group = np.asarray(data["_group"].to_numpy()[first_row], dtype=object)
         group_names = sorted(dict.fromkeys(article_group))
+        codes = np.searchsorted(np.asarray(group_names, dtype=object), article_group)
+        n_groups = len(group_names)
+        sizes = np.bincount(codes, minlength=n_groups)
         grand = float(article_mean.mean())
 
-        # Permuted labels at article level: one article, one label.
-        perm_means = np.empty((n_perm, len(group_names)))
-        for b in range(n_perm):
-            shuffled = permute_article_labels(article_group, art_ids, rng=rng)
-            for g, name in enumerate(group_names):
-                perm_means[b, g] = article_mean[shuffled == name].mean()
-
         group_of_row = data["_group"].to_numpy()
-        axis_rows = []
+        est, lows, highs, n_pars = np.empty(n_groups), np.empty(n_groups), np.empty(n_groups), np.empty(n_groups, dtype=np.int64)
         for g, name in enumerate(group_names):
             idx = np.flatnonzero(group_of_row == name)
             sub_articles = data["article_id"].to_numpy()[idx]
             _, sub_row_article = article_index(sub_articles)
             sub_len = np.bincount(sub_row_article).astype(float)
             sub_values = values[idx]
-            est, low, high = bootstrap_articles(
-                [name] * idx.size, sub_articles,
-                lambda rows, v=sub_values, r=sub_row_article, n=sub_len: _article_weighted_mean(v, r, n, rows),
-                n_boot=n_boot, seed=seed, level=level,
-            )
-            exceed = int((np.abs(perm_means[:, g] - grand) >= abs(est - grand) - 1e-12).sum())
-            band_low, band_high = np.quantile(perm_means[:, g], [alpha, 1 - alpha])
-            axis_rows.append([axis_name, name, int(sub_len.size), int(idx.size), est, low, high,
-                              float(perm_means[:, g].mean()), float(band_low), float(band_high), phipson_smyth(exceed, n_perm)])
-        q = bh_fdr([r[-1] for r in axis_rows])
-        rows_out.extend(r + [float(qi), wire_policy] for r, qi in zip(axis_rows, q, strict=True))
-    schema = {"axis": pl.String, by: pl.String, "n_articles": pl.Int64, "n_paragraphs": pl.Int64, "mean": pl.Float64,
-              "ci_low": pl.Float64, "ci_high": pl.Float64, "baseline_mean": pl.Float64, "baseline_low": pl.Float64,
-              "baseline_high": pl.Float64, "perm_p": pl.Float64, "q": pl.Float64, "wire_policy": pl.String}
-    return pl.DataFrame(rows_out, schema=schema, orient="row")
+            n_pars[g] = idx.size
+            if interval == "bootstrap" and sub_len.size >= min_ci:
+                est[g], lows[g], highs[g] = bootstrap_articles(
+                    [name] * idx.size, sub_articles,
+                    lambda rows, v=sub_values, r=sub_row_article, n=sub_len: _article_weighted_mean(v, r, n, rows),
+                    n_boot=n_boot, seed=seed, level=level,
+                )
+                continue
+            means_g = article_mean[codes == g]
+            est[g] = float(means_g.mean())
+            if means_g.size >= 2:
+                half = float(student.ppf(1 - (1 - level) / 2, means_g.size - 1)) * means_g.std(ddof=1) / np.sqrt(means_g.size)
+                lows[g], highs[g] = est[g] - half, est[g] + half
+            else:
+                lows[g] = highs[g] = np.nan
+        lows, highs, reason = guard_interval(sizes, lows, highs, min_articles=min_ci, method=interval)
+
+        def draw(rng: np.random.Generator, n: int, active: np.ndarray, codes: np.ndarray = codes, means: np.ndarray = article_mean,
+                 n_groups: int = n_groups, sizes: np.ndarray = sizes) -> np.ndarray:
+            # Permuted labels at article level: one article, one label.
+            perm = permuted_labels(rng, codes, n)
+            flat = (np.arange(n)[:, None] * n_groups + perm).ravel()
+            sums = np.bincount(flat, weights=np.tile(means, n), minlength=n * n_groups).reshape(n, n_groups)
+            return (sums / sizes)[:, active]
+
+        result = None
+        if n_perm != 0:
+            result = permutation_test(est, draw, n_perm=n_perm, center=np.full(n_groups, grand), seed=seed, level=level)
+            p, used = result.p_value, result.n_perm
+            q = bh_fdr(p)
+            b_mean, b_low, b_high = result.baseline_mean, result.baseline_low, result.baseline_high
+        else:
+            p = q = b_mean = b_low = b_high = np.full(n_groups, np.nan)
+            used = np.zeros(n_groups, dtype=np.int64)
+        method = method_text(
+            "mean of article means; two-sided vs the grand mean",
+            result,
+            interval=(f"t interval on the group's article means (n-1 df), none below {min_ci} articles" if interval == "t"
+                      else f"percentile bootstrap over the group's articles ({n_boot} resamples), none below {min_ci} articles"),
+        )
+        frames.append(pl.DataFrame(
+            {
+                "axis": [axis_name] * n_groups,
+                by: group_names,
+                "n_articles": sizes.astype(np.int64),
+                "n_paragraphs": n_pars,
+                "estimate": est,
+                "ci_low": lows,
+                "ci_high": highs,
+                "ci_reason": pl.Series(reason, dtype=pl.String),
+                "baseline_mean": b_mean,
+                "baseline_low": b_low,
+                "baseline_high": b_high,
+                "p_value": p,
+                "q_value": q,
+                "wire_policy": [policy] * n_groups,
+                "n_perm": np.asarray(used, dtype=np.int64),
+                "seed": np.full(n_groups, seed, dtype=np.int64),
+                "method": [method] * n_groups,
+            },
+            schema_overrides={"axis": pl.String, by: pl.String, "wire_policy": pl.String, "method": pl.String},
+        ))
+    out = pl.concat(frames)
+    if n_perm == 0:
+        out = out.with_columns([pl.col(c).fill_nan(None) for c in ("p_value", "q_value", "baseline_mean", "baseline_low", "baseline_high")])
+    assert tuple(out.columns[2:]) == ENGINE_COLUMNS
+    return out

@@ -5,16 +5,20 @@ paragraph share of the category within the outlet together with
 
 * a percentile **bootstrap CI that resamples articles** within the outlet
   (the scheme of :func:`toolkit.stats.bootstrap_articles`, same seed, same
-  draws; paragraphs of one article are not independent);
-* a **random-label baseline**: outlet labels permuted across articles (as
-  :func:`toolkit.stats.permute_article_labels`), the same shares computed,
-  summarised by mean and percentile band;
-* a two-sided **permutation p-value** (Phipson-Smyth): how often a permuted
-  share is at least as far from the pooled share as the observed one, and
-  its **BH-FDR q-value** across all outlet x category tests of the table;
+  draws; paragraphs of one article are not independent), printed only for
+  outlets of at least :data:`MIN_CI_ARTICLES` articles (below that it
+  under-covers: NaN and a ``ci_reason``);
+* a **random-label baseline**: outlet labels permuted across articles, the
+  same shares computed, summarised by mean and percentile band;
+* a two-sided **permutation p-value**: how often a permuted share is at
+  least as far from the pooled share as the observed one, with as many
+  permutations as the table's number of tests needs
+  (:func:`toolkit.engine.permutation_test`), and its **BH-FDR q-value**
+  across all outlet x category tests of the table;
 * **leave-one-article-out** min and max, so a share that rests on one
   article is visible;
-* the wire and canonical policies, as columns.
+* the wire policy, applied (:func:`toolkit.engine.resolve_wire`), and the
+  canonical policy, as columns.
 
 The share is a ratio of sums over articles, so resampling or relabelling
 articles only reweights per-article counts; everything is computed on an
@@ -30,17 +34,27 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from toolkit.engine import MeasureError
 from toolkit.frames import FramingError
-from toolkit.stats import article_index, bh_fdr, phipson_smyth
 from toolkit.schema import require_columns
+from toolkit.stats import article_index, bh_fdr
 
 BY = {"outlet": "outlet", "country": "outlet_country", "outlet_country": "outlet_country"}
 SMALL_OUTLET = 5  # articles; loao is most informative at or below this
+#: Interval methods and the fewest articles for which each is printed: the
+#: smallest size at which its coverage of a nominal 95 % interval was measured
+#: >= 0.90 by benchmarks/bench_calibration.py (table in docs/framing_measures.md).
+MIN_CI_ARTICLES = {"wilson": 5, "bootstrap": 30}
+INTERVALS = tuple(MIN_CI_ARTICLES)
 _CHUNK = 256  # bootstrap resamples per vectorised block (bounds memory)
 
 
+class ShareError(MeasureError, FramingError):
+    """Bad input to :func:`outlet_shares` (a MeasureError, and a FramingError as before)."""
+
+
 def _assignment_rows(assignments: pl.DataFrame, category: str) -> pl.DataFrame:
-    require_columns(assignments, ("paragraph_id", category), name="assignments", error=FramingError)
+    require_columns(assignments, ("paragraph_id", category), name="assignments", error=ShareError)
     rows = assignments
     # the long output of score_frames has one row per frame: count the primary one
     if "is_primary" in rows.columns and rows["paragraph_id"].is_duplicated().any():
@@ -48,7 +62,7 @@ def _assignment_rows(assignments: pl.DataFrame, category: str) -> pl.DataFrame:
     dupes = rows.height - rows["paragraph_id"].n_unique()
     if dupes:
         msg = f"got {dupes} paragraph(s) with more than one {category!r}, expected one row per paragraph (filter is_primary)"
-        raise FramingError(msg)
+        raise ShareError(msg)
     return rows.select(pl.col("paragraph_id").cast(pl.String), pl.col(category).cast(pl.String).fill_null("(none)").alias("category"))
 
 
@@ -93,6 +107,36 @@ def _bootstrap(counts: np.ndarray, n_par: np.ndarray, *, n_boot: int, seed: int,
     return low, high
 
 
+def _wilson_cluster(counts: np.ndarray, n_par: np.ndarray, *, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of each category share on the article-clustered effective sample size.
+
+    The share is a ratio of article sums; its article-clustered variance
+    ``sum_i (c_i - r m_i)^2 / (n (n - 1) mbar^2)`` gives a design effect over
+    the binomial ``r (1 - r) / M`` (never below 1), and ``M / deff``
+    paragraphs enter Wilson's formula with Student's t on ``n - 1`` df.
+    A share of exactly 0 or 1 has no variance of its own: it borrows the
+    largest design effect of the group's other categories (else 1), so it
+    gets a Wilson interval, not a zero-width one.
+    """
+    from scipy.stats import t as student
+
+    n_art, n_cat = counts.shape
+    if n_art < 2:
+        return np.full(n_cat, np.nan), np.full(n_cat, np.nan)
+    total = n_par.sum()
+    r = counts.sum(axis=0) / total
+    var = ((counts - r * n_par[:, None]) ** 2).sum(axis=0) / (n_art * (n_art - 1)) / n_par.mean() ** 2
+    binom = r * (1 - r) / total
+    deff = np.where(binom > 0, np.maximum(var / np.where(binom > 0, binom, 1.0), 1.0), np.nan)
+    deff = np.where(np.isnan(deff), np.nanmax(deff) if np.isfinite(deff).any() else 1.0, deff)
+    n_eff = total / deff
+    z = float(student.ppf(1 - (1 - level) / 2, n_art - 1))
+    den = 1 + z * z / n_eff
+    centre = (r + z * z / (2 * n_eff)) / den
+    half = z * np.sqrt(r * (1 - r) / n_eff + z * z / (4 * n_eff * n_eff)) / den
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
 def outlet_shares(
     assignments: pl.DataFrame,
     paragraphs: pl.DataFrame,
@@ -101,11 +145,13 @@ def outlet_shares(
     by: str = "outlet",
     category: str = "frame",
     n_boot: int = 2000,
-    n_perm: int = 999,
+    n_perm: int | str = "auto",
     seed: int = 0,
     level: float = 0.95,
     canonical_only: bool = True,
-    wire: str = "merge",
+    wire_policy: str | None = None,
+    interval: str = "wilson",
+    min_ci_articles: int | None = None,
 ) -> pl.DataFrame:
     """Share of each category within each outlet, with CIs, baseline, p and q.
 
@@ -121,53 +167,75 @@ def outlet_shares(
         ``paragraph_id`` and ``article_id``.
     articles : pl.DataFrame
         The articles frame (``outlet``, ``outlet_country``, ``story_id``,
-        ``duplicate_of``).
+        ``duplicate_of``), raw or from :func:`toolkit.wire.apply_wire_policy`
+        (see :func:`toolkit.engine.resolve_wire`).
     by : {"outlet", "country"}
         Group articles by outlet or by the outlet's country (null: "unknown").
     category : str
         Column of ``assignments`` holding the category ("frame",
         "cluster_label", "cluster", ...).
-    n_boot, n_perm, seed, level
-        Bootstrap resamples, label permutations (0 skips the test: p, q and
-        baseline are null), RNG seed, confidence level of CI and baseline band.
+    n_boot : int
+        Bootstrap resamples.
+    n_perm : int or "auto"
+        Label permutations; "auto" plans them from the number of tests
+        (:func:`toolkit.engine.permutation_test`); 0 skips the test (p, q
+        and baseline are null).
+    seed, level
+        RNG seed, confidence level of CI and baseline band.
     canonical_only : bool, default True
-        Leave out same-outlet copies (see :func:`toolkit.wire.apply_wire_policy`).
-    wire : {"merge", "keep", "drop"}
-        Policy for syndicated copies (see :mod:`toolkit.wire`).
+        Leave out same-outlet copies when the policy is applied here.
+    wire_policy : {"merge", "keep", "drop"}, optional
+        Policy for syndicated copies; None reads the articles'
+        ``wire_policy`` column, or applies "merge" to raw articles.
+    interval : {"wilson", "bootstrap"}
+        ``"wilson"`` (default): Wilson score interval on the
+        article-clustered effective sample size with Student's t
+        (:func:`_wilson_cluster`); ``"bootstrap"``: percentile bootstrap
+        resampling the group's articles (``n_boot`` resamples). Measured
+        coverage by group size is in docs/framing_measures.md.
+    min_ci_articles : int, optional
+        Groups with fewer articles get no interval (NaN, ``ci_reason``);
+        default ``MIN_CI_ARTICLES[interval]`` (5 for Wilson, 30 for the
+        bootstrap: the sizes from which each was measured to cover >= 0.90).
 
     Returns
     -------
     pl.DataFrame
         One row per group and category (every combination, zero shares
         included), sorted by group then category: the group column
-        (``outlet`` or ``outlet_country``), ``category``, ``n_articles``,
-        ``n_paragraphs`` (of the group), ``n_in_category``, ``share``,
-        ``ci_low``, ``ci_high`` (NaN for a one-article group),
-        ``pooled_share`` (all groups together), ``baseline_mean``,
-        ``baseline_low``, ``baseline_high``, ``p_value``, ``q_value``,
-        ``loao_min``, ``loao_max`` (null for a one-article group),
-        ``small_group`` (at most 5 articles), ``category_column``,
-        ``wire_policy``, ``canonical_policy``, ``n_boot``, ``n_perm``,
-        ``seed``.
+        (``outlet`` or ``outlet_country``), ``category``, then the engine
+        columns (:data:`toolkit.engine.ENGINE_COLUMNS`: ``n_articles``,
+        ``n_paragraphs`` of the group, ``estimate`` = the paragraph share,
+        ``ci_low``, ``ci_high``, ``ci_reason``, ``baseline_mean/low/high``,
+        ``p_value``, ``q_value``, ``wire_policy``, ``n_perm``, ``seed``,
+        ``method``), then ``n_in_category``, ``pooled_share`` (all groups
+        together), ``loao_min``, ``loao_max`` (null for a one-article
+        group), ``small_group`` (at most 5 articles), ``category_column``,
+        ``canonical_policy``, ``n_boot``.
     """
-    from toolkit.wire import apply_wire_policy
+    from toolkit.engine import ENGINE_COLUMNS, guard_interval, method_text, permutation_test, permuted_labels, resolve_wire
 
     if by not in BY:
         msg = f"got by={by!r}, expected one of {sorted(BY)}"
-        raise FramingError(msg)
-    if n_boot < 1 or n_perm < 0 or not 0 < level < 1:
-        msg = f"got n_boot={n_boot}, n_perm={n_perm}, level={level}, expected n_boot >= 1, n_perm >= 0 and 0 < level < 1"
-        raise FramingError(msg)
+        raise ShareError(msg)
+    if n_boot < 1 or (not isinstance(n_perm, str) and n_perm < 0) or not 0 < level < 1:
+        msg = f"got n_boot={n_boot}, n_perm={n_perm}, level={level}, expected n_boot >= 1, n_perm >= 0 or 'auto' and 0 < level < 1"
+        raise ShareError(msg)
+    if interval not in INTERVALS:
+        msg = f"got interval={interval!r}, expected one of {INTERVALS}"
+        raise ShareError(msg)
+    min_ci = MIN_CI_ARTICLES[interval] if min_ci_articles is None else int(min_ci_articles)
     group = BY[by]
     rows = _assignment_rows(assignments, category)
-    kept = apply_wire_policy(articles, policy=wire, canonical_only=canonical_only)
+    kept, policy = resolve_wire(articles, wire_policy, canonical_only=canonical_only)
+    canonical_policy = kept["canonical_policy"][0] if "canonical_policy" in kept.columns and kept.height else ("canonical_only" if canonical_only else "all_copies")
     rows = (
         rows.join(paragraphs.select(pl.col("paragraph_id").cast(pl.String), "article_id"), on="paragraph_id", how="inner", maintain_order="left")
         .join(kept.select("article_id", pl.col(group).fill_null("unknown")), on="article_id", how="inner", maintain_order="left")
     )
     if rows.height == 0:
         msg = "got no assigned paragraph in a kept article, expected paragraph_ids matching paragraphs of the articles frame"
-        raise FramingError(msg)
+        raise ShareError(msg)
 
     counts, n_par, labels, groups, categories, _ = _count_matrix(rows, group)
     n_groups, n_cat = len(groups), len(categories)
@@ -182,28 +250,48 @@ def outlet_shares(
     loao_max = np.full((n_groups, n_cat), np.nan)
     for g in range(n_groups):
         members = np.flatnonzero(labels == g)
-        ci_low[g], ci_high[g] = _bootstrap(counts[members], n_par[members], n_boot=n_boot, seed=seed, level=level)
+        if interval == "wilson":
+            ci_low[g], ci_high[g] = _wilson_cluster(counts[members], n_par[members], level=level)
+        elif members.size >= min_ci:  # resampling a group too small to print is wasted work
+            ci_low[g], ci_high[g] = _bootstrap(counts[members], n_par[members], n_boot=n_boot, seed=seed, level=level)
         if members.size >= 2:
             left_out = (num[g] - counts[members]) / (den[g] - n_par[members])[:, None]
             loao_min[g], loao_max[g] = left_out.min(axis=0), left_out.max(axis=0)
+    row_articles = np.repeat(n_articles, n_cat)
+    low_flat, high_flat, reason = guard_interval(row_articles, ci_low.ravel(), ci_high.ravel(), min_articles=min_ci, method=interval)
 
-    alpha = (1 - level) / 2
-    if n_perm:
-        # same draws as stats.permute_article_labels with one row per article
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-        perm_share = np.empty((n_perm, n_groups, n_cat))
-        for m in range(n_perm):
-            pnum, pden = _group_sums(rng.permutation(labels), counts, n_par, n_groups)
-            perm_share[m] = pnum / pden[:, None]
-        observed_gap = np.abs(share - pooled)
-        # tolerance: a permuted share equal to the observed one counts as "as extreme"
-        exceed = (np.abs(perm_share - pooled) >= observed_gap - 1e-12).sum(axis=0)
-        p_value = phipson_smyth(exceed, n_perm)
-        q_value = bh_fdr(p_value.ravel()).reshape(p_value.shape)
-        base_mean = perm_share.mean(axis=0)
-        base_low, base_high = np.quantile(perm_share, [alpha, 1 - alpha], axis=0)
+    n_art = labels.size
+    # test t = g * n_cat + c: the share of category c in group g
+    test_group = np.repeat(np.arange(n_groups), n_cat)
+    test_cat = np.tile(np.arange(n_cat), n_groups)
+
+    def draw(rng: np.random.Generator, n: int, active: np.ndarray) -> np.ndarray:
+        perm = permuted_labels(rng, labels, n)
+        flat = (np.arange(n)[:, None] * n_groups + perm).ravel()
+        pden = np.bincount(flat, weights=np.tile(n_par, n), minlength=n * n_groups).reshape(n, n_groups)
+        out = np.empty((n, active.size))
+        for c in np.unique(test_cat[active]):
+            pnum = np.bincount(flat, weights=np.tile(counts[:, c], n), minlength=n * n_groups).reshape(n, n_groups)
+            sel = test_cat[active] == c
+            g = test_group[active][sel]
+            out[:, sel] = pnum[:, g] / pden[:, g]
+        return out
+
+    result = None
+    if n_perm != 0 and n_art > 0:
+        result = permutation_test(share.ravel(), draw, n_perm=n_perm, center=np.tile(pooled, n_groups), seed=seed, level=level)
+        p_value, used = result.p_value, result.n_perm
+        q_value = bh_fdr(p_value)
+        base_mean, base_low, base_high = result.baseline_mean, result.baseline_low, result.baseline_high
     else:
-        p_value = q_value = base_mean = base_low = base_high = np.full((n_groups, n_cat), np.nan)
+        p_value = q_value = base_mean = base_low = base_high = np.full(n_groups * n_cat, np.nan)
+        used = np.zeros(n_groups * n_cat, dtype=np.int64)
+    method = method_text(
+        "paragraph share within the group, articles weighted by their paragraphs; two-sided vs the pooled share",
+        result,
+        interval=(f"Wilson interval on the article-clustered effective size (t, n-1 df), none below {min_ci} articles" if interval == "wilson"
+                  else f"percentile bootstrap over the group's articles ({n_boot} resamples), none below {min_ci} articles"),
+    )
 
     def flat(values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=float).ravel()
@@ -212,36 +300,40 @@ def outlet_shares(
         {
             group: np.repeat(np.asarray(groups, dtype=object), n_cat),
             "category": np.tile(np.asarray(categories, dtype=object), n_groups),
-            "n_articles": np.repeat(n_articles, n_cat).astype(np.int32),
+            "n_articles": row_articles.astype(np.int32),
             "n_paragraphs": np.repeat(den, n_cat).astype(np.int32),
-            "n_in_category": flat(num).astype(np.int32),
-            "share": flat(share),
-            "ci_low": flat(ci_low),
-            "ci_high": flat(ci_high),
-            "pooled_share": np.tile(pooled, n_groups),
+            "estimate": flat(share),
+            "ci_low": low_flat,
+            "ci_high": high_flat,
+            "ci_reason": pl.Series(reason, dtype=pl.String),
             "baseline_mean": flat(base_mean),
             "baseline_low": flat(base_low),
             "baseline_high": flat(base_high),
             "p_value": flat(p_value),
             "q_value": flat(q_value),
+            "wire_policy": [policy] * (n_groups * n_cat),
+            "n_perm": np.asarray(used, dtype=np.int64),
+            "seed": np.full(n_groups * n_cat, seed, dtype=np.int64),
+            "method": [method] * (n_groups * n_cat),
+            "n_in_category": flat(num).astype(np.int32),
+            "pooled_share": np.tile(pooled, n_groups),
             "loao_min": flat(loao_min),
             "loao_max": flat(loao_max),
         },
-        schema_overrides={group: pl.String, "category": pl.String},
+        schema_overrides={group: pl.String, "category": pl.String, "wire_policy": pl.String, "method": pl.String},
     )
-    nullable = ["loao_min", "loao_max"] + ([] if n_perm else ["p_value", "q_value", "baseline_mean", "baseline_low", "baseline_high"])
-    return out.with_columns(
+    nullable = ["loao_min", "loao_max"] + ([] if result is not None else ["p_value", "q_value", "baseline_mean", "baseline_low", "baseline_high"])
+    out = out.with_columns(
         [pl.col(c).fill_nan(None) for c in nullable]
         + [
             (pl.col("n_articles") <= SMALL_OUTLET).alias("small_group"),
             pl.lit(category).alias("category_column"),
-            pl.lit(wire).alias("wire_policy"),
-            pl.lit("canonical_only" if canonical_only else "all_copies").alias("canonical_policy"),
+            pl.lit(canonical_policy).alias("canonical_policy"),
             pl.lit(n_boot, dtype=pl.Int32).alias("n_boot"),
-            pl.lit(n_perm, dtype=pl.Int32).alias("n_perm"),
-            pl.lit(seed, dtype=pl.Int64).alias("seed"),
         ]
     )
+    assert tuple(out.columns[2 : 2 + len(ENGINE_COLUMNS)]) == ENGINE_COLUMNS
+    return out
 
 
 def naive_shares(assignments: pl.DataFrame, paragraphs: pl.DataFrame, articles: pl.DataFrame, *, category: str = "frame") -> pl.DataFrame:
@@ -268,7 +360,7 @@ def framing_tables(
     calibration: str = "softmax",
     wire: str = "merge",
     n_boot: int = 2000,
-    n_perm: int = 999,
+    n_perm: int | str = "auto",
     seed: int = 0,
     cache: bool | str | os.PathLike[str] | None = True,
 ) -> dict[str, Any]:
@@ -297,7 +389,7 @@ def framing_tables(
     frames = score_frames(scored, pl.concat([embeddings, title_emb]), typology=typology, model=model, calibration=calibration, cache=cache)
     body_frames = frames.join(chosen.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
     per_article = article_frames(frames, chosen, articles)
-    options = {"n_boot": n_boot, "n_perm": n_perm, "seed": seed, "wire": wire}
+    options = {"n_boot": n_boot, "n_perm": n_perm, "seed": seed, "wire_policy": wire}
     outlet_frames = outlet_shares(body_frames, chosen, articles, category="frame", **options)
     outlet_clusters = None
     if clusters is not None:
@@ -310,6 +402,6 @@ def framing_tables(
         "headlines_scored": titles.height,
         "ambiguous_paragraphs": int(primary["ambiguous"].sum()),
         "wire_policy": wire,
-        "significant_outlet_frames_q05": outlet_frames.filter(pl.col("q_value") < 0.05).select("outlet", "category", "share", "pooled_share", "q_value").to_dicts(),
+        "significant_outlet_frames_q05": outlet_frames.filter(pl.col("q_value") < 0.05).select("outlet", "category", "estimate", "pooled_share", "q_value").to_dicts(),
     }
     return {"frames": frames, "article_frames": per_article, "outlet_frames": outlet_frames, "outlet_clusters": outlet_clusters, "report": report}

@@ -108,3 +108,16 @@ def bh_fdr(p_values: Sequence[float]) -> np.ndarray:
     out = np.empty(n)
     out[order] = np.minimum(q, 1.0)
     return out
+
+
+def by_fdr(p_values: Sequence[float]) -> np.ndarray:
+    """Benjamini-Yekutieli adjusted p-values: BH times ``sum_{i<=m} 1/i``, valid under any dependence."""
+    p = np.asarray(p_values, dtype=float)
+    if p.size == 0:
+        return p
+    return np.minimum(bh_fdr(p) * by_factor(p.size), 1.0)
+
+
+def by_factor(m: int) -> float:
+    """``sum_{i=1..m} 1/i``: how much more Benjamini-Yekutieli asks than BH of m tests."""
+    return float(np.sum(1.0 / np.arange(1, max(m, 1) + 1)))

@@ -5,7 +5,10 @@ syndication"): a same-outlet copy has ``duplicate_of`` set; syndicated copies
 of one wire story in *different* outlets share ``story_id`` with
 ``duplicate_of`` null. Outlet comparisons must decide what to do with them,
 and every result says what was decided (``wire_policy`` and
-``canonical_policy`` columns).
+``canonical_policy`` columns). The outlet measures read the ``wire_policy``
+column that :func:`apply_wire_policy` adds, and apply the policy themselves
+to raw articles (:func:`toolkit.engine.resolve_wire`): a policy is recorded
+only where it was applied.
 
 Policies for syndicated stories (applied after same-outlet copies are
 dropped, when ``canonical_only``):
@@ -26,14 +29,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from toolkit.errors import ToolkitError
+from toolkit.engine import MeasureError
 from toolkit.schema import require_columns
 
 WIRE_POLICIES = ("merge", "keep", "drop")
 
 
-class WireError(ToolkitError):
-    """Bad wire policy or articles frame."""
+class WireError(MeasureError):
+    """Bad wire policy or articles frame (a :class:`toolkit.engine.MeasureError`)."""
 
 
 def mark_wire_copies(articles: pl.DataFrame) -> pl.DataFrame:
