@@ -19,6 +19,7 @@ OUTPUTS = (
     "article_frames.parquet",
     "outlet_frames.parquet",
     "outlet_clusters.parquet",
+    "frame_detections.parquet",
     "outlet_distances.parquet",
     "axis_scores.parquet",
     "axis_by_outlet.parquet",
@@ -125,3 +126,14 @@ def test_measures_follow_the_wire_policy_and_report_it(analysed):
     # 7 outlets -> 21 pairs, each with a permutation p-value and a BH q-value
     assert distances.height == 21 and distances["perm_p"].min() > 0 and (distances["q"] >= distances["perm_p"]).all()
     assert record["fightin_words_group"] == "Korea Herald" and set(words["group_a"]) == {"Korea Herald"}
+
+
+def test_frame_detections_are_independent_and_marked_unvalidated(analysed):
+    folder, record = analysed[0]
+    det = pl.read_parquet(folder / "frame_detections.parquet")
+    assert det.columns[:4] == ["article_id", "frame", "score", "detected"]
+    assert set(det["validation"]) == {"unvalidated"} and record["frame_detections"]["validation"] == "unvalidated"
+    assert det["frame"].n_unique() == 14 and det.height == det["article_id"].n_unique() * 14
+    # no softmax: several frames can be detected in one article
+    assert det.group_by("article_id").agg(pl.col("detected").sum())["detected"].max() >= 2
+    assert {"lexicon_score", "lexicon_hits"} <= set(det.columns)

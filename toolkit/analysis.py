@@ -10,6 +10,11 @@ writes, next to them:
   ``outlet_frames.parquet`` and ``outlet_clusters.parquet`` (outlet shares
   with article-bootstrap intervals, a random-label baseline, BH q-values and
   leave-one-article-out ranges; every row states its wire policy);
+* ``frame_detections.parquet``: every frame of the Policy Frames codebook
+  detected independently in every canonical article
+  (:func:`toolkit.frames.article_frames`: scores, thresholds, the keyword
+  baseline beside them), with ``validation = "unvalidated"``: no human codes
+  were given (see ``python -m toolkit validate``);
 * ``outlet_distances.parquet`` (centroid distances in embedding space with
   permutation p-values and a random-label baseline), ``axis_scores.parquet``
   and ``axis_by_outlet.parquet`` (SemAxis), ``fightin_words.parquet`` (the
@@ -59,6 +64,17 @@ def analysis_paragraphs(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.
     return paragraphs.join(canonical, on="article_id", how="semi", maintain_order="left").filter(
         pl.col("kind").is_in(["body", "deck"])
     )
+
+
+def frame_detections(articles: pl.DataFrame, paragraphs: pl.DataFrame, embeddings: pl.DataFrame, *, codebook: str = "policy_frames") -> pl.DataFrame:
+    """Independent frame detectors on the analysed paragraphs of canonical articles, marked unvalidated."""
+    from toolkit.frames import article_frames
+
+    chosen = analysis_paragraphs(articles, paragraphs)
+    canonical = articles.filter(pl.col("duplicate_of").is_null()).join(chosen.select("article_id").unique(), on="article_id", how="semi", maintain_order="left")
+    if canonical.height == 0:
+        return pl.DataFrame()
+    return article_frames(canonical, chosen, embeddings, codebook=codebook).with_columns(pl.lit("unvalidated").alias("validation"))
 
 
 def analyze_dir(
@@ -116,6 +132,7 @@ def analyze_dir(
     coords = project(vectors, random_state=random_state)
 
     framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state, wire=wire_policy)
+    detections = frame_detections(articles, paragraphs, embeddings)
 
     # Outlet comparisons count a syndicated story once (wire policy), on the analysed paragraphs.
     measure_articles = apply_wire_policy(articles, policy=wire_policy)
@@ -132,6 +149,7 @@ def analyze_dir(
     for name in ("frames", "article_frames", "outlet_frames", "outlet_clusters"):
         if framing[name] is not None:
             write_parquet(framing[name], directory / f"{name}.parquet")
+    write_parquet(detections, directory / "frame_detections.parquet")
     write_parquet(distances, directory / "outlet_distances.parquet")
     write_parquet(axis_scores, directory / "axis_scores.parquet")
     write_parquet(axes, directory / "axis_by_outlet.parquet")
@@ -180,6 +198,12 @@ def analyze_dir(
         "stability": stability.to_dicts() if stability is not None else None,
         "events": events.group_by("event_id", "event_label").len(name="n_articles").sort("event_id").to_dicts(),
         "framing": framing["report"],
+        "frame_detections": {
+            "scorer": detections["scorer"][0] if detections.height else None,
+            "codebook": detections["codebook"][0] if detections.height else None,
+            "validation": "unvalidated",
+            "articles_with_frame": detections.group_by("frame", maintain_order=True).agg(pl.col("detected").sum().cast(pl.Int64)).rows(),
+        },
         "random_state": random_state,
         "wire_policy": wire_policy,
         "fightin_words_group": outlets_by_size["outlet"][0],
