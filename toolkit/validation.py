@@ -19,6 +19,8 @@ Predictions are long frames ``article_id, frame`` with a score column
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
 
@@ -244,7 +246,8 @@ def evaluate_frames(
     for name in names:
         macro[name] = float(np.nanmean(point[name]))
         if n_boot:
-            with np.errstate(all="ignore"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a resample where no frame has the metric: NaN
                 stacked = np.nanmean(np.stack(boots[name]), axis=0)
             ok = stacked[~np.isnan(stacked)]
             macro[f"{name}_low"], macro[f"{name}_high"] = float(np.quantile(ok, alpha)), float(np.quantile(ok, 1 - alpha))
