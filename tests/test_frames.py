@@ -262,7 +262,7 @@ def test_detectors_on_the_seeds():
     # independent detectors: several frames per article, some articles none of a frame
     per = out.group_by("article_id").agg(pl.col("detected").sum())
     assert per["detected"].max() >= 2
-    assert set(out["scorer"]) == {"prototype:hybrid"} and out["codebook_sha256"][0] == load_codebook().sha256
+    assert set(out["scorer"]) == {"detector:hybrid"} and out["codebook_sha256"][0] == load_codebook().sha256
     assert (out.filter("detected")["z"] >= 0).all() and (out.filter(~pl.col("detected"))["z"] < 0).all()
     # a frame's prototype score does not depend on the other frames of the codebook
     proto = article_frames(canonical, chosen, embeddings, method="prototype", cache=cache_dir())

@@ -61,6 +61,6 @@ def test_small_groups_get_no_interval_and_errors():
 def test_stamp_scorer_states_validation():
     table = pl.DataFrame({"outlet": ["A", "A"], "category": ["F", "G"], "share": [0.1, 0.2]})
     ev = pl.DataFrame({"frame": ["F"], "f1": [0.612], "f1_low": [0.5], "f1_high": [0.7], "n_articles": [200]})
-    out = stamp_scorer(table, scorer="prototype:hybrid", evaluation=ev, frame_column="category")
+    out = stamp_scorer(table, scorer="detector:hybrid", evaluation=ev, frame_column="category")
     assert out["validation"].to_list() == ["F1 0.61 [0.5, 0.7] on 200 coded articles", "unvalidated"]
     assert stamp_scorer(table, scorer="x", frame_column="category")["validation"].to_list() == ["unvalidated"] * 2

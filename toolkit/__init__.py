@@ -25,6 +25,20 @@ _LAZY = {
     "static_map": ("toolkit.maps", "static_map"),
     "interactive_map": ("toolkit.maps", "interactive_map"),
     "analyze_dir": ("toolkit.analysis", "analyze_dir"),
+    "article_frames": ("toolkit.frames", "article_frames"),
+    "lexicon_frames": ("toolkit.frames", "lexicon_frames"),
+    "load_codebook": ("toolkit.codebook", "load_codebook"),
+    "fit_frame_classifier": ("toolkit.frame_classifier", "fit_frame_classifier"),
+    "load_frame_classifier": ("toolkit.frame_classifier", "load_frame_classifier"),
+    "frame_agreement": ("toolkit.validation", "frame_agreement"),
+    "evaluate_frames": ("toolkit.validation", "evaluate_frames"),
+    "coding_sample": ("toolkit.coding", "coding_sample"),
+    "write_coding_sheet": ("toolkit.coding", "write_coding_sheet"),
+    "read_codings": ("toolkit.coding", "read_codings"),
+    "adjudicate": ("toolkit.coding", "adjudicate"),
+    "corrected_shares": ("toolkit.prevalence", "corrected_shares"),
+    "stamp_scorer": ("toolkit.prevalence", "stamp_scorer"),
+    "validate_dir": ("toolkit.validation_report", "validate_dir"),
 }
 
 __all__ = sorted(_LAZY)
@@ -32,6 +46,13 @@ __all__ = sorted(_LAZY)
 if TYPE_CHECKING:  # pragma: no cover
     from toolkit.analysis import analyze_dir
     from toolkit.clustering import cluster_paragraphs
+    from toolkit.codebook import load_codebook
+    from toolkit.coding import adjudicate, coding_sample, read_codings, write_coding_sheet
+    from toolkit.frame_classifier import fit_frame_classifier, load_frame_classifier
+    from toolkit.frames import article_frames, lexicon_frames
+    from toolkit.prevalence import corrected_shares, stamp_scorer
+    from toolkit.validation import evaluate_frames, frame_agreement
+    from toolkit.validation_report import validate_dir
     from toolkit.corpus import Corpus, load_corpus, write_corpus
     from toolkit.embedding import embed, embed_dir, embed_with_report, read_provenance
     from toolkit.errors import CorpusError

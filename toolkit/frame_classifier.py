@@ -427,3 +427,34 @@ def fit_frame_classifier(
     return FrameClassifier(
         book, features.model_fingerprint, sample_hash(codes), int(gold["article_id"].n_unique()), params, {"C": C, "vector_weight": vector_weight, "n_splits": n_splits, "seed": seed, "skipped_frames": skipped}
     )
+
+
+def cross_validated_predictions(
+    codes: pl.DataFrame,
+    features: ArticleFeatures,
+    *,
+    codebook: Any = "policy_frames",
+    n_splits: int = 5,
+    seed: int = 0,
+    **options: Any,
+) -> pl.DataFrame:
+    """Out-of-fold predictions of the classifier for every coded article (article-grouped K-fold).
+
+    Each coded article is predicted by a classifier trained on the other
+    folds, so :func:`toolkit.validation.evaluate_frames` on the result
+    measures the classifier honestly on the codes at hand.
+    """
+    from sklearn.model_selection import KFold
+
+    gold = _gold_by_article(codes)
+    ids = np.asarray(sorted(gold["article_id"].unique().to_list()))
+    if ids.size < n_splits:
+        msg = f"got {ids.size} coded articles, expected at least n_splits={n_splits}"
+        raise FramingError(msg)
+    parts = []
+    for train, test in KFold(n_splits=n_splits, shuffle=True, random_state=seed).split(ids):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = fit_frame_classifier(gold.filter(pl.col("article_id").is_in(ids[train].tolist())), None, None, None, codebook=codebook, features=features, seed=seed, **options)  # type: ignore[arg-type]
+        parts.append(clf.predict_features(features).filter(pl.col("article_id").is_in(ids[test].tolist())))
+    return pl.concat(parts).sort("article_id")

@@ -793,7 +793,7 @@ def article_frames(
         more likely), ``detected``, ``z``, ``threshold`` (on the score
         scale), ``prototype_score``, ``prototype_centered``, ``title_score``,
         ``n_paragraphs``, ``lexicon_score``, ``lexicon_hits``, ``scorer``
-        (``"prototype:hybrid"`` etc.), ``codebook``, ``codebook_sha256``.
+        (``"detector:hybrid"`` etc.), ``codebook``, ``codebook_sha256``.
 
     Raises
     ------
@@ -848,5 +848,5 @@ def article_frames(
     return out.select(
         "article_id", "frame", "score", "detected", "z", "threshold", "prototype_score", "prototype_centered", "title_score",
         "n_paragraphs", "lexicon_score", "lexicon_hits",
-        pl.lit(f"prototype:{method}").alias("scorer"), pl.lit(book.name).alias("codebook"), pl.lit(book.sha256).alias("codebook_sha256"),
+        pl.lit(f"detector:{method}").alias("scorer"), pl.lit(book.name).alias("codebook"), pl.lit(book.sha256).alias("codebook_sha256"),
     )

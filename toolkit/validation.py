@@ -152,7 +152,8 @@ def _metrics(weights: np.ndarray, y: np.ndarray, d: np.ndarray, s: np.ndarray) -
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
         recall = np.where(npos > 0, tp / npos, np.nan)
-        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+        # without a positive article F1 is undefined (not 0): such frames drop out of the macro average
+        f1 = np.where(npos > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1e-300), np.nan)
         prevalence = npos / total
         all_positive = np.where(npos > 0, 2 * prevalence / (1 + prevalence), np.nan)
     return {"precision": precision, "recall": recall, "f1": f1, "auc": _weighted_auc(weights, y, s), "f1_all_positive": all_positive}
@@ -188,8 +189,9 @@ def evaluate_frames(
     -------
     pl.DataFrame
         One row per frame (codebook order of ``predictions``) and a last
-        ``"(macro)"`` row (unweighted mean over frames, resampled with the
-        same articles): ``frame``, ``n_articles``, ``n_positive``,
+        ``"(macro)"`` row (unweighted mean over the frames where the metric is
+        defined, resampled with the same articles; recall, F1 and AUC are
+        undefined, NaN, for a frame without a positive gold article): ``frame``, ``n_articles``, ``n_positive``,
         ``prevalence``, and for each of ``precision``, ``recall``, ``f1``,
         ``auc``, ``f1_all_positive`` (the F1 of calling every article
         positive) the estimate and ``*_low``/``*_high``; ``beats_all_positive``
