@@ -137,3 +137,5 @@ def test_frame_detections_are_independent_and_marked_unvalidated(analysed):
     # no softmax: several frames can be detected in one article
     assert det.group_by("article_id").agg(pl.col("detected").sum())["detected"].max() >= 2
     assert {"lexicon_score", "lexicon_hits"} <= set(det.columns)
+    shares = pl.read_parquet(folder / "outlet_frames.parquet")
+    assert set(shares["validation"]) == {"unvalidated"} and set(shares["scorer"]) == {"score_frames:primary"}

@@ -291,3 +291,14 @@ def test_detector_model_mismatch_and_bad_options():
         article_frames(articles, chosen, embeddings, method="softmax", cache=cache_dir())
     with pytest.raises(FramingError, match="got unexpected keyword arguments"):
         article_frames(articles, chosen, embeddings, lead_weight=2.0, cache=cache_dir())
+
+
+def test_one_article_has_no_relative_detection():
+    articles, paragraphs, embeddings = seed_embedded()
+    one = articles.filter(pl.col("article_id") == TYCOONS)
+    chosen = analysis_paragraphs(articles, paragraphs)
+    with pytest.warns(UserWarning, match="no spread of scores"):
+        out = article_frames(one, chosen, embeddings, cache=cache_dir())
+    assert out["z"].is_null().all() and not out["detected"].any()
+    fixed = article_frames(one, chosen, embeddings, method="prototype", threshold=dict.fromkeys(POLICY_FRAMES, 0.25), cache=cache_dir())
+    assert fixed.filter(pl.col("frame") == "Economic")["detected"].item()

@@ -133,6 +133,12 @@ def analyze_dir(
 
     framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state, wire=wire_policy)
     detections = frame_detections(articles, paragraphs, embeddings)
+    if framing["outlet_frames"] is not None:
+        # every outlet x frame table states its scorer; nothing here was checked against human codes
+        from toolkit.prevalence import stamp_scorer
+
+        column = "category" if "category" in framing["outlet_frames"].columns else "frame"
+        framing["outlet_frames"] = stamp_scorer(framing["outlet_frames"], scorer="score_frames:primary", frame_column=column)
 
     # Outlet comparisons count a syndicated story once (wire policy), on the analysed paragraphs.
     measure_articles = apply_wire_policy(articles, policy=wire_policy)

@@ -830,7 +830,19 @@ def article_frames(
         "prototype": pl.col("prototype_score"),
         "lexicon": pl.col("lexicon_score"),
     }[method]
-    out = out.with_columns(score.alias("score")).with_columns(_zscore("score").alias("z"))
+    out = out.with_columns(score.alias("score"))
+    # z is undefined without spread (one article, or identical ones): null, and nothing detected by a relative rule
+    spread = pl.col("score").std(ddof=0).over("frame")
+    out = out.with_columns(pl.when(spread > 0).then(_zscore("score")).otherwise(None).alias("z"))
+    if not isinstance(threshold, dict) and out["z"].null_count():
+        import warnings
+
+        warnings.warn(
+            f"{out.filter(pl.col('z').is_null())['frame'].n_unique()} frame(s) have no spread of scores over the "
+            f"{out['article_id'].n_unique()} article(s) scored: the relative threshold cannot detect them; pass threshold={{frame: score}}",
+            UserWarning,
+            stacklevel=2,
+        )
     if isinstance(threshold, dict):
         unknown = sorted(set(threshold) - set(book.frame_names))
         missing = sorted(set(book.frame_names) - set(threshold))
@@ -843,7 +855,7 @@ def article_frames(
         # the z threshold expressed on the score scale, so every row states its cut-off
         sd = pl.col("score").std(ddof=0).over("frame")
         out = out.with_columns(
-            (pl.col("score").mean().over("frame") + float(threshold) * sd).alias("threshold"), (pl.col("z") >= float(threshold)).alias("detected")
+            (pl.col("score").mean().over("frame") + float(threshold) * sd).alias("threshold"), (pl.col("z") >= float(threshold)).fill_null(False).alias("detected")
         )
     return out.select(
         "article_id", "frame", "score", "detected", "z", "threshold", "prototype_score", "prototype_centered", "title_score",
