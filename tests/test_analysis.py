@@ -20,6 +20,7 @@ OUTPUTS = (
     "article_frames.parquet",
     "outlet_frames.parquet",
     "outlet_clusters.parquet",
+    "frame_detections.parquet",
     "outlet_distances.parquet",
     "axis_scores.parquet",
     "axis_by_outlet.parquet",
@@ -238,3 +239,16 @@ def test_analyze_completes_on_500_one_article_outlets(tmp_path, monkeypatch, cap
     assert "the other 477 (477 paragraphs) share the last panel" in page
     assert "other: 470 values (470)" in page
     assert (out / "map.png").stat().st_size > 0
+
+
+def test_frame_detections_are_independent_and_marked_unvalidated(analysed):
+    folder, record = analysed[0]
+    det = pl.read_parquet(folder / "frame_detections.parquet")
+    assert det.columns[:4] == ["article_id", "frame", "score", "detected"]
+    assert set(det["validation"]) == {"unvalidated"} and record["frame_detections"]["validation"] == "unvalidated"
+    assert det["frame"].n_unique() == 14 and det.height == det["article_id"].n_unique() * 14
+    # no softmax: several frames can be detected in one article
+    assert det.group_by("article_id").agg(pl.col("detected").sum())["detected"].max() >= 2
+    assert {"lexicon_score", "lexicon_hits"} <= set(det.columns)
+    shares = pl.read_parquet(folder / "outlet_frames.parquet")
+    assert set(shares["validation"]) == {"unvalidated"} and set(shares["scorer"]) == {"score_frames:primary"}

@@ -14,6 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from .conftest import ROOT, SEEDS
@@ -104,7 +105,7 @@ def _budget_seconds(nb) -> int:
 
 
 def test_there_are_notebooks():
-    assert NAMES == ["01_corpus_tour", "02_semantic_clusters", "03_framing_maps", "04_case_trilateral_chiefs_2025", "05_case_seoul_tokyo"]
+    assert NAMES == ["01_corpus_tour", "02_semantic_clusters", "03_framing_maps", "04_case_trilateral_chiefs_2025", "05_case_seoul_tokyo", "06_validating_frames"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -270,3 +271,13 @@ def test_manifest_records_what_was_produced(tmp_path):
     assert "01_line_fates.parquet" in tables and "02_clusters.csv" in tables
     assert manifest["seeds"] == {"seed": 0}
     assert manifest["packages"]["polars"] and manifest["git"]["commit"]
+
+
+@pytest.mark.slow
+def test_notebook_06_validates_and_corrects():
+    out, _ = executed_run()
+    agreement = pl.read_parquet(out / "tables" / "06_agreement.parquet")
+    assert agreement.height == 5 and agreement["alpha"].drop_nans().is_between(-1, 1).all()
+    shares = pl.read_parquet(out / "tables" / "06_corrected_shares.parquet")
+    assert {"estimate", "ci_low", "ci_high", "naive_estimate", "scorer", "validation"} <= set(shares.columns)
+    assert not shares["validation"].str.contains("unvalidated").any()  # the classifier's cross-validated F1 is stated

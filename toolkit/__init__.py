@@ -33,6 +33,20 @@ _LAZY = {
     "outlet_distances": ("toolkit.distances", "outlet_distances"),
     "axis_by_outlet": ("toolkit.semaxis", "axis_by_outlet"),
     "apply_wire_policy": ("toolkit.wire", "apply_wire_policy"),
+    "article_frames": ("toolkit.frames", "article_frames"),
+    "lexicon_frames": ("toolkit.frames", "lexicon_frames"),
+    "load_codebook": ("toolkit.codebook", "load_codebook"),
+    "fit_frame_classifier": ("toolkit.frame_classifier", "fit_frame_classifier"),
+    "load_frame_classifier": ("toolkit.frame_classifier", "load_frame_classifier"),
+    "frame_agreement": ("toolkit.validation", "frame_agreement"),
+    "evaluate_frames": ("toolkit.validation", "evaluate_frames"),
+    "coding_sample": ("toolkit.coding", "coding_sample"),
+    "write_coding_sheet": ("toolkit.coding", "write_coding_sheet"),
+    "read_codings": ("toolkit.coding", "read_codings"),
+    "adjudicate": ("toolkit.coding", "adjudicate"),
+    "corrected_shares": ("toolkit.prevalence", "corrected_shares"),
+    "stamp_scorer": ("toolkit.prevalence", "stamp_scorer"),
+    "validate_dir": ("toolkit.validation_report", "validate_dir"),
 }
 
 __all__ = sorted(_LAZY)
@@ -42,6 +56,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.clustering import cluster_paragraphs
     from toolkit.distances import outlet_distances
     from toolkit.distinctive import fightin_words
+    from toolkit.codebook import load_codebook
+    from toolkit.coding import adjudicate, coding_sample, read_codings, write_coding_sheet
+    from toolkit.frame_classifier import fit_frame_classifier, load_frame_classifier
+    from toolkit.frames import article_frames, lexicon_frames
+    from toolkit.prevalence import corrected_shares, stamp_scorer
+    from toolkit.validation import evaluate_frames, frame_agreement
+    from toolkit.validation_report import validate_dir
     from toolkit.corpus import Corpus, load_corpus, write_corpus
     from toolkit.embedding import embed, embed_dir, embed_with_report, read_provenance
     from toolkit.errors import CorpusError

@@ -10,6 +10,11 @@ writes, next to them:
   ``outlet_frames.parquet`` and ``outlet_clusters.parquet`` (outlet shares
   with article-bootstrap intervals, a random-label baseline, BH q-values and
   leave-one-article-out ranges; every row states the wire policy applied);
+* ``frame_detections.parquet``: every frame of the Policy Frames codebook
+  detected independently in every canonical article
+  (:func:`toolkit.frames.article_frames`: scores, thresholds, the keyword
+  baseline beside them), with ``validation = "unvalidated"``: no human codes
+  were given (see ``python -m toolkit validate``);
 * ``outlet_distances.parquet`` (centroid distances in embedding space with
   within-pair permutation p-values and a random-label baseline), ``axis_scores.parquet``
   and ``axis_by_outlet.parquet`` (SemAxis), ``fightin_words.parquet`` (the
@@ -104,6 +109,17 @@ def analysis_paragraphs(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.
     )
 
 
+def frame_detections(articles: pl.DataFrame, paragraphs: pl.DataFrame, embeddings: pl.DataFrame, *, codebook: str = "policy_frames") -> pl.DataFrame:
+    """Independent frame detectors on the analysed paragraphs of canonical articles, marked unvalidated."""
+    from toolkit.frames import article_frames
+
+    chosen = analysis_paragraphs(articles, paragraphs)
+    canonical = articles.filter(pl.col("duplicate_of").is_null()).join(chosen.select("article_id").unique(), on="article_id", how="semi", maintain_order="left")
+    if canonical.height == 0:
+        return pl.DataFrame()
+    return article_frames(canonical, chosen, embeddings, codebook=codebook).with_columns(pl.lit("unvalidated").alias("validation"))
+
+
 def analyze_dir(
     directory: str | Path,
     *,
@@ -184,6 +200,13 @@ def _analyze(
     coords = project(vectors, random_state=random_state)
 
     framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state, wire=wire_policy)  # applies the policy
+    detections = frame_detections(articles, paragraphs, embeddings)
+    if framing["outlet_frames"] is not None:
+        # every outlet x frame table states its scorer; nothing here was checked against human codes
+        from toolkit.prevalence import stamp_scorer
+
+        column = "category" if "category" in framing["outlet_frames"].columns else "frame"
+        framing["outlet_frames"] = stamp_scorer(framing["outlet_frames"], scorer="score_frames:primary", frame_column=column)
 
     # Outlet comparisons count a syndicated story once (wire policy), on the analysed paragraphs.
     measure_articles = apply_wire_policy(articles, policy=wire_policy)
@@ -201,6 +224,7 @@ def _analyze(
     for name in ("frames", "article_frames", "outlet_frames", "outlet_clusters"):
         if framing[name] is not None:
             write_parquet(framing[name], staging / f"{name}.parquet")
+    write_parquet(detections, staging / "frame_detections.parquet")
     write_parquet(distances, staging / "outlet_distances.parquet")
     write_parquet(axis_scores, staging / "axis_scores.parquet")
     write_parquet(axes, staging / "axis_by_outlet.parquet")
@@ -249,6 +273,12 @@ def _analyze(
         "stability": stability.to_dicts() if stability is not None else None,
         "events": events.group_by("event_id", "event_label").len(name="n_articles").sort("event_id").to_dicts(),
         "framing": framing["report"],
+        "frame_detections": {
+            "scorer": detections["scorer"][0] if detections.height else None,
+            "codebook": detections["codebook"][0] if detections.height else None,
+            "validation": "unvalidated",
+            "articles_with_frame": detections.group_by("frame", maintain_order=True).agg(pl.col("detected").sum().cast(pl.Int64)).rows(),
+        },
         "random_state": random_state,
         "wire_policy": wire_policy,
         "fightin_words_group": outlets_by_size["outlet"][0],

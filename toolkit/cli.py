@@ -1,4 +1,4 @@
-"""Command line: ``python -m toolkit {ingest,summary,embed,analyze,appendix} ...``.
+"""Command line: ``python -m toolkit {ingest,summary,embed,analyze,validate,appendix} ...``.
 
 Every failure is reported on one line on stderr with a non-zero exit code;
 set ``TOOLKIT_DEBUG=1`` to see the traceback instead.
@@ -106,6 +106,26 @@ def _cmd_appendix(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import warnings
+
+    from toolkit.validation_report import validate_dir
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # recorded in the report
+        record = validate_dir(args.dir, codings=args.codings, draw=args.draw, coders=tuple(args.coders), codebook=args.codebook, seed=args.seed, n_boot=args.n_boot)
+    if args.draw is not None:
+        print(f"drew {record['n']} articles to code (seed {record['seed']}) -> {len(record['sheets'])} coding sheet(s) in {Path(args.dir) / 'coding'}")
+    else:
+        best = max(record["macro"], key=lambda r: r["f1"]) if record["macro"] else None
+        print(
+            f"validated against {record['gold_articles']} gold articles from {len(record['coders'])} coder(s)"
+            + (f"; best macro-F1 {best['f1']:.2f} ({best['scorer']})" if best else "")
+            + f" -> {Path(args.dir) / 'validation' / 'validation_report.md'}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``python -m toolkit``."""
     parser = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__.splitlines()[0])
@@ -147,6 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     appendix.add_argument("--model", default=None)
     appendix.add_argument("--seed", type=int, default=0)
     appendix.set_defaults(func=_cmd_appendix)
+
+    validate = sub.add_parser("validate", help="code a sample of articles and validate frame scorers against the codes")
+    validate.add_argument("dir", type=Path)
+    what = validate.add_mutually_exclusive_group(required=True)
+    what.add_argument("--draw", type=int, metavar="N", help="draw N articles and write coding sheets to DIR/coding/")
+    what.add_argument("--codings", nargs="+", type=Path, metavar="CSV", help="filled coding sheets, one per coder")
+    validate.add_argument("--coders", nargs="+", default=["coder1", "coder2"], help="names of the coders (with --draw)")
+    validate.add_argument("--codebook", default="policy_frames", help="packaged codebook name or a .toml file")
+    validate.add_argument("--seed", type=int, default=0)
+    validate.add_argument("--n-boot", type=int, default=1000, help="article-bootstrap resamples for the intervals")
+    validate.set_defaults(func=_cmd_validate)
     return parser
 
 

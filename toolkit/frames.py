@@ -1,17 +1,31 @@
-"""Frame scoring: paragraphs and articles against embedded frame prototypes.
+"""Frame scoring: independent frame detectors, a keyword baseline and paragraph prototypes.
 
-This is an **unsupervised proxy**, not a trained frame classifier. Each frame
-of a typology (``toolkit/data/frames.toml``: the 14 frames of the Policy
-Frames Codebook, Boydstun et al. 2014, and Semetko & Valkenburg's 5 generic
-frames) is described by a few prototype sentences written for international
-news. The sentences are embedded with the *same* model as the paragraphs,
-averaged into one unit vector per frame, and each paragraph is scored by its
-cosine similarity to every frame vector. Nothing was fitted to labelled
-data, so read the scores as "closest described frame", check the margin
-between the first and second frame, and validate on a hand-coded sample
-before making claims about a corpus.
+Frames come from **codebooks**, data files of frames with definitions,
+keywords and prototype sentences (:mod:`toolkit.codebook`; packaged: the 14
+Policy Frames, Semetko & Valkenburg's 5 generic frames and an issue-specific
+example).
 
-Calibration (documented choices, see :func:`score_frames`):
+* :func:`article_frames` detects each frame in each article on its own (no
+  softmax, no competition between frames: an article can carry several or
+  none): a pooled prototype similarity of its paragraphs and headline, a
+  keyword lexicon, and by default their sum in z units; every frame has its
+  own threshold. This is the entry point for "which frames does an article
+  carry".
+* :func:`lexicon_frames` is the keyword baseline, always reported beside
+  the embedding scores.
+* :func:`score_frames` scores paragraphs against frame prototypes and names
+  each paragraph's closest frame (``softmax``/``zscore``/``none``
+  calibration, documented below); :func:`pooled_article_scores` pools those
+  into a primary frame per article. Nearest-prototype labels are a
+  description of where the prototypes sit, not frame codes.
+
+All of it is unsupervised: nothing was fitted to labelled data. Validate on
+a hand-coded sample (:mod:`toolkit.coding`, :mod:`toolkit.validation`) or
+train a classifier on one (:mod:`toolkit.frame_classifier`) before making
+claims about a corpus; docs/framing.md reports how each scorer fares on real
+coded news.
+
+Paragraph scoring, :func:`score_frames` (documented choices):
 
 * ``"softmax"`` (default): ``score = softmax(raw_cosine / temperature)``
   over the frames of the typology, per paragraph, so scores are positive and
@@ -35,8 +49,6 @@ margin is below ``ambiguous_margin``.
 from __future__ import annotations
 
 import os
-import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +73,10 @@ class FramingError(ToolkitError):
 
 
 def frames_path() -> Path:
-    """Path of the packaged frame prototypes file."""
-    return Path(str(resources.files("toolkit") / "data" / "frames.toml"))
+    """Path of the packaged Policy Frames codebook (the other packaged codebooks sit beside it)."""
+    from toolkit.codebook import codebook_path
+
+    return codebook_path("policy_frames")
 
 
 def load_frames(path: str | os.PathLike[str] | None = None, *, typology: str | None = None) -> pl.DataFrame:
@@ -71,17 +85,18 @@ def load_frames(path: str | os.PathLike[str] | None = None, *, typology: str | N
     Parameters
     ----------
     path : path-like, optional
-        A TOML file of ``[[frame]]`` tables with ``typology``, ``code``,
-        ``name`` and ``prototypes`` (list of sentences). Default: the
-        packaged ``toolkit/data/frames.toml``.
+        A codebook TOML file (see :mod:`toolkit.codebook`; the older format
+        with a ``typology`` key per ``[[frame]]`` is read too). Default: every
+        packaged codebook (``policy_frames``, ``generic``,
+        ``trilateral_security``).
     typology : str, optional
-        Keep only this typology (e.g. ``"policy_frames"``, ``"generic"``).
+        Keep only this codebook (e.g. ``"policy_frames"``, ``"generic"``).
 
     Returns
     -------
     pl.DataFrame
-        ``typology``, ``code`` (Int32), ``frame``, ``prototype_id``
-        (``"typology:code:i"``) and ``sentence``, in file order.
+        ``typology`` (the codebook name), ``code`` (Int32), ``frame``,
+        ``prototype_id`` (``"typology:code:i"``) and ``sentence``, in file order.
 
     Raises
     ------
@@ -89,42 +104,18 @@ def load_frames(path: str | os.PathLike[str] | None = None, *, typology: str | N
         On a missing or malformed file, an empty prototype list, a
         duplicated frame name, or an unknown typology.
     """
-    path = Path(path) if path is not None else frames_path()
+    from toolkit.codebook import PACKAGED, CodebookError, codebook_path, read_codebooks
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        msg = f"{path}: got an unreadable frames file ({exc}), expected TOML with [[frame]] tables"
-        raise FramingError(msg) from exc
-    entries = data.get("frame")
-    if not isinstance(entries, list) or not entries:
-        msg = f"{path}: got no [[frame]] tables, expected at least one"
-        raise FramingError(msg)
-    rows: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for i, entry in enumerate(entries, start=1):
-        missing = [k for k in ("typology", "code", "name", "prototypes") if k not in entry]
-        if missing:
-            msg = f"{path}: frame #{i} got keys {sorted(entry)}, expected typology, code, name and prototypes (missing {missing})"
-            raise FramingError(msg)
-        sentences = entry["prototypes"]
-        if not isinstance(sentences, list) or not sentences or not all(isinstance(s, str) and s.strip() for s in sentences):
-            msg = f"{path}: frame {entry['name']!r} got prototypes {sentences!r}, expected a non-empty list of non-blank sentences"
-            raise FramingError(msg)
-        key = (str(entry["typology"]), str(entry["name"]))
-        if key in seen:
-            msg = f"{path}: got frame {key[1]!r} twice in typology {key[0]!r}, expected unique names"
-            raise FramingError(msg)
-        seen.add(key)
-        for j, sentence in enumerate(sentences):
-            rows.append(
-                {
-                    "typology": key[0],
-                    "code": int(entry["code"]),
-                    "frame": key[1],
-                    "prototype_id": f"{key[0]}:{int(entry['code']):02d}:{j}",
-                    "sentence": " ".join(sentence.split()),
-                }
-            )
+        books = read_codebooks(path) if path is not None else [b for name in PACKAGED for b in read_codebooks(codebook_path(name))]
+    except CodebookError as exc:
+        raise FramingError(str(exc)) from exc
+    rows: list[dict[str, Any]] = [
+        {"typology": book.name, "code": f.code, "frame": f.name, "prototype_id": f"{book.name}:{f.code:02d}:{j}", "sentence": sentence}
+        for book in books
+        for f in book.frames
+        for j, sentence in enumerate(f.prototypes)
+    ]
     frame = pl.DataFrame(rows, schema={"typology": pl.String, "code": pl.Int32, "frame": pl.String, "prototype_id": pl.String, "sentence": pl.String})
     if typology is not None:
         known = frame["typology"].unique(maintain_order=True).to_list()
@@ -240,8 +231,8 @@ def score_frames(
         ``paragraph_id``, ``embedding``, ``model_fingerprint`` covering every
         paragraph (extra rows are ignored).
     typology : str
-        ``"policy_frames"`` (14 frames) or ``"generic"`` (5), or any typology
-        of a custom ``path``.
+        A codebook name: ``"policy_frames"`` (14 frames), ``"generic"`` (5),
+        ``"trilateral_security"``, or any codebook of a custom ``path``.
     model : str or path-like, optional
         Model for the prototypes; must be the one that made ``embeddings``
         (checked by fingerprint). None: the toolkit's configured default.
@@ -367,7 +358,7 @@ def score_frames(
     ).with_columns(pl.lit(typology).alias("typology"), pl.lit(calibration).alias("calibration"))
 
 
-def article_frames(
+def pooled_article_scores(
     frames: pl.DataFrame,
     paragraphs: pl.DataFrame,
     articles: pl.DataFrame,
@@ -375,7 +366,12 @@ def article_frames(
     headline_weight: float = 2.0,
     lead_weight: float = 1.5,
 ) -> pl.DataFrame:
-    """Article-level frame scores: a weighted mean of paragraph scores.
+    """Article-level scores of :func:`score_frames` output: a weighted mean of paragraph scores.
+
+    This pools the *softmax* (competing) paragraph scores and names one
+    primary frame per article. Frames are not mutually exclusive: to detect
+    each frame in an article use :func:`article_frames`, whose frames are
+    independent detectors. Kept for the per-paragraph primary-frame tables.
 
     Weights: the headline row (``f"{article_id}-title"``, from
     :func:`title_paragraphs`, when it was scored) counts ``headline_weight``,
@@ -459,4 +455,410 @@ def article_frames(
         .select(
             "article_id", "frame", "score", "rank", "is_primary", "primary_frame", "margin", "n_paragraphs", "has_title", "headline_weight", "lead_weight"
         )
+    )
+
+
+# --- independent frame detectors --------------------------------------------
+
+DEFAULT_TOP_K = 10
+DEFAULT_HEADLINE_WEIGHT = 0.25
+DEFAULT_Z_THRESHOLD = 0.0
+SIMILARITIES = ("max", "mean")
+METHODS = ("hybrid", "prototype", "lexicon")
+
+
+def _codebook(codebook: Any) -> Any:
+    from toolkit.codebook import CodebookError, load_codebook
+
+    try:
+        return load_codebook(codebook)
+    except CodebookError as exc:
+        raise FramingError(str(exc)) from exc
+
+
+def prototype_embeddings(
+    embeddings: pl.DataFrame,
+    *,
+    codebook: Any = "policy_frames",
+    model: str | os.PathLike[str] | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Embed a codebook's prototype sentences with the model of ``embeddings``.
+
+    Returns
+    -------
+    tuple
+        ``(frame names, owner, vectors)``: ``owner[j]`` is the index in the
+        frame names of prototype ``j``; vectors are unit rows.
+
+    Raises
+    ------
+    FramingError
+        When ``embeddings`` come from another model than the prototypes.
+    """
+    from toolkit.embedding import embed
+
+    book = _codebook(codebook)
+    ids, texts, owner = [], [], []
+    for k, f in enumerate(book.frames):
+        for j, sentence in enumerate(f.prototypes):
+            ids.append(f"{book.name}:{f.code:02d}:{j}")
+            texts.append(sentence)
+            owner.append(k)
+    emb = embed(pl.DataFrame({"paragraph_id": ids, "text": texts}), model=model, cache=cache, progress=False)
+    expected, got = _fingerprint(emb, "prototype embeddings"), _fingerprint(embeddings, "embeddings")
+    if got != expected:
+        msg = (
+            f"got embeddings from model {got}, expected the same model as the prototypes {expected} "
+            "(pass model= the model that embedded the paragraphs)"
+        )
+        raise FramingError(msg)
+    vectors = emb["embedding"].to_numpy().astype(np.float64)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return book.frame_names, np.asarray(owner), vectors
+
+
+def _similarities(x: np.ndarray, owner: np.ndarray, vectors: np.ndarray, n_frames: int, similarity: str) -> np.ndarray:
+    """Rows x frames: best cosine to a frame's prototypes ("max") or cosine to their normalised mean ("mean")."""
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    if similarity == "mean":
+        means = np.stack([vectors[owner == k].mean(axis=0) for k in range(n_frames)])
+        return x @ (means / np.linalg.norm(means, axis=1, keepdims=True)).T
+    sims = x @ vectors.T
+    return np.stack([sims[:, owner == k].max(axis=1) for k in range(n_frames)], axis=1)
+
+
+def _vectors_for(ids: pl.DataFrame, embeddings: pl.DataFrame, what: str) -> np.ndarray:
+    joined = ids.join(embeddings.select(pl.col("paragraph_id").cast(pl.String), "embedding"), on="paragraph_id", how="left", maintain_order="left")
+    if joined["embedding"].null_count():
+        first = joined.filter(pl.col("embedding").is_null())["paragraph_id"][0]
+        msg = f"got {joined['embedding'].null_count()} {what} without an embedding (e.g. {first!r}), expected every one embedded"
+        raise FramingError(msg)
+    column = joined["embedding"]
+    if not isinstance(column.dtype, pl.Array):  # a List column (hand-made input): same numbers, slower path
+        return np.asarray(column.to_list(), dtype=np.float64).reshape(joined.height, -1)
+    return column.to_numpy().astype(np.float64).reshape(joined.height, -1)
+
+
+def _title_vectors(
+    articles: pl.DataFrame, embeddings: pl.DataFrame, *, model: str | os.PathLike[str] | None, cache: bool | str | os.PathLike[str] | None
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Headline rows and their vectors: from ``embeddings`` when there, else embedded (cached)."""
+    if "title" not in articles.columns:
+        return pl.DataFrame(schema={"paragraph_id": pl.String, "article_id": pl.String}), np.zeros((0, 1))
+    titles = title_paragraphs(articles)
+    have = titles.join(embeddings.select(pl.col("paragraph_id").cast(pl.String)), on="paragraph_id", how="semi")
+    if have.height < titles.height:
+        from toolkit.embedding import embed
+
+        missing = titles.join(have.select("paragraph_id"), on="paragraph_id", how="anti")
+        extra = embed(missing.select("paragraph_id", "text"), model=model, cache=cache, progress=False)
+        if _fingerprint(extra, "headline embeddings") != _fingerprint(embeddings, "embeddings"):
+            msg = "got headline embeddings from another model than the paragraphs, expected model= the model that embedded the paragraphs"
+            raise FramingError(msg)
+        embeddings = pl.concat([embeddings.select("paragraph_id", "embedding", "model_fingerprint"), extra.select("paragraph_id", "embedding", "model_fingerprint")])
+    rows = titles.select("paragraph_id", "article_id")
+    return rows, _vectors_for(rows.select("paragraph_id"), embeddings, "headline(s)")
+
+
+def prototype_scores(
+    articles: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    embeddings: pl.DataFrame,
+    *,
+    codebook: Any = "policy_frames",
+    top_k: int = DEFAULT_TOP_K,
+    headline_weight: float = DEFAULT_HEADLINE_WEIGHT,
+    similarity: str = "mean",
+    model: str | os.PathLike[str] | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
+) -> pl.DataFrame:
+    """Raw article x frame prototype scores (no threshold): see :func:`article_frames`.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``article_id``, ``frame``, ``score`` (pooled cosine), ``body_score``,
+        ``title_score`` (null without a headline), ``n_paragraphs``; articles
+        in ``articles`` order, frames in codebook order. Articles with neither
+        a scored paragraph nor a headline are left out.
+    """
+    if top_k < 1 or not 0 <= headline_weight <= 1:
+        msg = f"got top_k={top_k}, headline_weight={headline_weight}, expected top_k >= 1 and 0 <= headline_weight <= 1"
+        raise FramingError(msg)
+    if similarity not in SIMILARITIES:
+        msg = f"got similarity={similarity!r}, expected one of {SIMILARITIES}"
+        raise FramingError(msg)
+    require_columns(articles, ("article_id",), name="articles", error=FramingError)
+    require_columns(paragraphs, ("paragraph_id", "article_id"), name="paragraphs", error=FramingError)
+    require_columns(embeddings, ("paragraph_id", "embedding", "model_fingerprint"), name="embeddings", error=FramingError)
+    names, owner, vectors = prototype_embeddings(embeddings, codebook=codebook, model=model, cache=cache)
+    n_frames = len(names)
+    art_ids = articles.select(pl.col("article_id").cast(pl.String))
+    body = paragraphs.select(pl.col("paragraph_id").cast(pl.String), pl.col("article_id").cast(pl.String)).join(art_ids, on="article_id", how="semi", maintain_order="left")
+    body = body.filter(~pl.col("paragraph_id").str.ends_with(TITLE_SUFFIX))
+
+    def long(rows: pl.DataFrame, sims: np.ndarray, column: str) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "article_id": np.repeat(np.asarray(rows["article_id"].to_list(), dtype=object), n_frames),
+                "frame": np.tile(np.asarray(names, dtype=object), rows.height),
+                column: sims.ravel(),
+            },
+            schema={"article_id": pl.String, "frame": pl.String, column: pl.Float64},
+        )
+
+    body_sims = _similarities(_vectors_for(body.select("paragraph_id"), embeddings, "paragraph(s)"), owner, vectors, n_frames, similarity) if body.height else np.zeros((0, n_frames))
+    pooled = (
+        long(body, body_sims, "sim")
+        .group_by("article_id", "frame")
+        .agg(pl.col("sim").top_k(top_k).mean().alias("body_score"), pl.len().cast(pl.Int32).alias("n_paragraphs"))
+    )
+    title_rows, title_x = _title_vectors(articles.filter(pl.col("article_id").is_in(art_ids["article_id"].implode())), embeddings, model=model, cache=cache)
+    titles = long(title_rows, _similarities(title_x, owner, vectors, n_frames, similarity) if title_rows.height else np.zeros((0, n_frames)), "title_score")
+    order = art_ids.with_row_index("_a")
+    frame_order = pl.DataFrame({"frame": names}).with_row_index("_f")
+    grid = order.join(frame_order, how="cross")
+    out = (
+        grid.join(pooled, on=["article_id", "frame"], how="left")
+        .join(titles, on=["article_id", "frame"], how="left")
+        .filter(pl.col("body_score").is_not_null() | pl.col("title_score").is_not_null())
+        .with_columns(
+            pl.when(pl.col("body_score").is_null())
+            .then(pl.col("title_score"))
+            .when(pl.col("title_score").is_null())
+            .then(pl.col("body_score"))
+            .otherwise((1 - headline_weight) * pl.col("body_score") + headline_weight * pl.col("title_score"))
+            .alias("score"),
+            pl.col("n_paragraphs").fill_null(0),
+        )
+        .sort("_a", "_f")
+    )
+    return out.select("article_id", "frame", "score", "body_score", "title_score", "n_paragraphs")
+
+
+def _article_text(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """``article_id``, ``text``: headline then paragraphs in position order."""
+    if "text" not in paragraphs.columns:
+        msg = f"got paragraphs with columns {paragraphs.columns}, expected a text column for the lexicon"
+        raise FramingError(msg)
+    order = ["position"] if "position" in paragraphs.columns else []
+    body = (
+        paragraphs.filter(~pl.col("paragraph_id").cast(pl.String).str.ends_with(TITLE_SUFFIX))
+        .sort(["article_id", *order], maintain_order=True)
+        .group_by("article_id", maintain_order=True)
+        .agg(pl.col("text").str.join(" ").alias("body"))
+    )
+    title = pl.col("title").fill_null("") if "title" in articles.columns else pl.lit("")
+    return (
+        articles.select(pl.col("article_id").cast(pl.String), title.alias("title"))
+        .join(body, on="article_id", how="left", maintain_order="left")
+        .select("article_id", pl.concat_str([pl.col("title"), pl.col("body").fill_null("")], separator=" ").str.to_lowercase().alias("text"))
+    )
+
+
+def lexicon_frames(
+    articles: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    *,
+    codebook: Any = "policy_frames",
+    min_hits: int = 2,
+) -> pl.DataFrame:
+    """Keyword baseline: how often each frame's codebook keywords occur in an article.
+
+    Every match of a keyword (headline and the given paragraphs, lower-cased,
+    word boundaries, ``*`` = any ending) counts once. ``score`` is the
+    number of matches per 100 words, so long articles are not favoured;
+    ``detected`` is ``hits >= min_hits``.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``article_id``, ``frame``, ``score``, ``detected``, ``hits``,
+        ``n_words``, ``scorer`` ("lexicon"); articles in input order, frames
+        in codebook order.
+    """
+    from toolkit.codebook import keyword_pattern
+
+    book = _codebook(codebook)
+    if min_hits < 1:
+        msg = f"got min_hits={min_hits}, expected at least 1"
+        raise FramingError(msg)
+    texts = _article_text(articles, paragraphs)
+    n_words = texts["text"].str.count_matches(r"\w+").cast(pl.Int32)
+    parts = []
+    for f in book.frames:
+        pattern = "|".join(f"(?:{keyword_pattern(k)})" for k in f.keywords) if f.keywords else None
+        hits = texts["text"].str.count_matches(pattern).cast(pl.Int32) if pattern else pl.Series([0] * texts.height, dtype=pl.Int32)
+        parts.append(pl.DataFrame({"article_id": texts["article_id"], "frame": [f.name] * texts.height, "hits": hits, "n_words": n_words, "_a": range(texts.height)}))
+    out = pl.concat(parts).with_row_index("_r").sort("_a", "_r")
+    return out.select(
+        "article_id",
+        "frame",
+        (100.0 * pl.col("hits") / pl.max_horizontal(pl.col("n_words"), pl.lit(1))).alias("score"),
+        (pl.col("hits") >= min_hits).alias("detected"),
+        "hits",
+        "n_words",
+        pl.lit("lexicon").alias("scorer"),
+    )
+
+
+def _zscore(column: str) -> pl.Expr:
+    """Standardise within each frame over the scored articles (0 when there is no spread)."""
+    sd = pl.col(column).std(ddof=0).over("frame")
+    return pl.when(sd > 0).then((pl.col(column) - pl.col(column).mean().over("frame")) / sd).otherwise(0.0)
+
+
+def article_frames(
+    articles: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    embeddings: pl.DataFrame,
+    *,
+    codebook: Any = "policy_frames",
+    method: str = "hybrid",
+    top_k: int = DEFAULT_TOP_K,
+    headline_weight: float = DEFAULT_HEADLINE_WEIGHT,
+    threshold: float | dict[str, float] = DEFAULT_Z_THRESHOLD,
+    similarity: str = "mean",
+    model: str | os.PathLike[str] | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
+    **legacy: Any,
+) -> pl.DataFrame:
+    """Detect each frame of a codebook in each article: independent detectors.
+
+    Frames are not mutually exclusive (an article can carry several, or
+    none), so there is no softmax and no primary frame: every frame has its
+    own score and its own threshold. Two unsupervised signals per frame:
+
+    * **prototype** (embedding): each paragraph's cosine to the normalised
+      mean of the frame's prototype sentences (``similarity="mean"``;
+      ``"max"``: its best single sentence); the article's body score is the
+      mean of its ``top_k`` most similar paragraphs (all of them when it has
+      fewer); ``prototype_score = (1 - headline_weight) * body +
+      headline_weight * headline`` (the headline alone without a body, the
+      body alone without a headline; headlines missing from ``embeddings``
+      are embedded, cached, with ``model``). ``prototype_centered``
+      subtracts the article's mean prototype score over the codebook's
+      frames, which removes how "newsy" the whole article is (an offset
+      shared by all frames; it does not make frames compete for a share).
+    * **lexicon**: matches of the frame's codebook keywords per 100 words
+      (:func:`lexicon_frames`), the baseline every detector must beat.
+
+    ``method`` picks the ``score``: ``"hybrid"`` (default) = z(prototype
+    centered) + z(lexicon), ``"prototype"`` = ``prototype_score``,
+    ``"lexicon"`` = ``lexicon_score``; z standardises a column within each
+    frame over the scored articles, so hybrid scores are relative to the
+    corpus scored. ``z`` is the score standardised the same way.
+
+    ``detected``: ``z >= threshold`` for a float (default 0: above the
+    corpus mean of the frame, a corpus-relative rule), or ``score >=
+    threshold[frame]`` for a dict of absolute thresholds, e.g. tuned on a
+    coded sample with :func:`toolkit.validation.tune_thresholds`. The
+    detector is unsupervised: evaluate it against human codes
+    (:func:`toolkit.validation.evaluate_frames`) before calling its output a
+    frame; docs/framing.md reports how it fares on real coded news.
+
+    Parameters
+    ----------
+    articles : pl.DataFrame
+        ``article_id`` (order of the output) and optionally ``title``.
+    paragraphs : pl.DataFrame
+        ``paragraph_id``, ``article_id``, ``text`` (and ``position``) of the
+        paragraphs to score; choose them upstream, e.g.
+        :func:`toolkit.analysis.analysis_paragraphs`.
+    embeddings : pl.DataFrame
+        ``paragraph_id``, ``embedding``, ``model_fingerprint`` (one model).
+    codebook : str, path or Codebook
+        ``"policy_frames"`` (default), ``"generic"``, ``"trilateral_security"``
+        or a codebook file (:mod:`toolkit.codebook`).
+    method : {"hybrid", "prototype", "lexicon"}
+        Which signal is ``score`` (see above).
+    top_k : int
+        Paragraphs pooled per article.
+    headline_weight : float
+        Weight of the headline in the prototype score, in [0, 1].
+    threshold : float or dict
+        z threshold for every frame, or absolute score threshold per frame.
+    similarity : {"mean", "max"}
+        Paragraph-to-frame similarity.
+    model, cache
+        Model and embedding cache for prototypes and missing headlines; the
+        model must be the one that made ``embeddings`` (checked).
+
+    Returns
+    -------
+    pl.DataFrame
+        One row per article and frame, articles in ``articles`` order, frames
+        in codebook order: ``article_id``, ``frame``, ``score`` (higher =
+        more likely), ``detected``, ``z``, ``threshold`` (on the score
+        scale), ``prototype_score``, ``prototype_centered``, ``title_score``,
+        ``n_paragraphs``, ``lexicon_score``, ``lexicon_hits``, ``scorer``
+        (``"detector:hybrid"`` etc.), ``codebook``, ``codebook_sha256``.
+
+    Raises
+    ------
+    FramingError
+        Bad options, paragraphs without embeddings or text, embeddings from
+        another model than the prototypes, an unknown frame in ``threshold``.
+    """
+    if "paragraph_id" in articles.columns and {"frame", "score"} <= set(articles.columns):
+        # the pre-detector call article_frames(frames, paragraphs, articles): pooled softmax scores
+        import warnings
+
+        warnings.warn(
+            "article_frames(frames, paragraphs, articles) is the old pooled-softmax call; use pooled_article_scores, "
+            "or article_frames(articles, paragraphs, embeddings) for independent detectors",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return pooled_article_scores(articles, paragraphs, embeddings, **legacy)
+    if legacy:
+        msg = f"got unexpected keyword arguments {sorted(legacy)}, expected codebook, method, top_k, headline_weight, threshold, similarity, model, cache"
+        raise FramingError(msg)
+    if method not in METHODS:
+        msg = f"got method={method!r}, expected one of {METHODS}"
+        raise FramingError(msg)
+    book = _codebook(codebook)
+    raw = prototype_scores(
+        articles, paragraphs, embeddings, codebook=book, top_k=top_k, headline_weight=headline_weight, similarity=similarity, model=model, cache=cache
+    )
+    lex = lexicon_frames(articles, paragraphs, codebook=book).select("article_id", "frame", pl.col("score").alias("lexicon_score"), pl.col("hits").alias("lexicon_hits"))
+    out = raw.rename({"score": "prototype_score"}).join(lex, on=["article_id", "frame"], how="left", maintain_order="left")
+    out = out.with_columns((pl.col("prototype_score") - pl.col("prototype_score").mean().over("article_id")).alias("prototype_centered"))
+    score = {
+        "hybrid": _zscore("prototype_centered") + _zscore("lexicon_score"),
+        "prototype": pl.col("prototype_score"),
+        "lexicon": pl.col("lexicon_score"),
+    }[method]
+    out = out.with_columns(score.alias("score"))
+    # z is undefined without spread (one article, or identical ones): null, and nothing detected by a relative rule
+    spread = pl.col("score").std(ddof=0).over("frame")
+    out = out.with_columns(pl.when(spread > 0).then(_zscore("score")).otherwise(None).alias("z"))
+    if not isinstance(threshold, dict) and out["z"].null_count():
+        import warnings
+
+        warnings.warn(
+            f"{out.filter(pl.col('z').is_null())['frame'].n_unique()} frame(s) have no spread of scores over the "
+            f"{out['article_id'].n_unique()} article(s) scored: the relative threshold cannot detect them; pass threshold={{frame: score}}",
+            UserWarning,
+            stacklevel=2,
+        )
+    if isinstance(threshold, dict):
+        unknown = sorted(set(threshold) - set(book.frame_names))
+        missing = sorted(set(book.frame_names) - set(threshold))
+        if unknown or missing:
+            msg = f"got thresholds for {sorted(threshold)}, expected exactly the codebook's frames (unknown {unknown}, missing {missing})"
+            raise FramingError(msg)
+        table = pl.DataFrame({"frame": list(threshold), "threshold": [float(v) for v in threshold.values()]})
+        out = out.join(table, on="frame", how="left", maintain_order="left").with_columns((pl.col("score") >= pl.col("threshold")).alias("detected"))
+    else:
+        # the z threshold expressed on the score scale, so every row states its cut-off
+        sd = pl.col("score").std(ddof=0).over("frame")
+        out = out.with_columns(
+            (pl.col("score").mean().over("frame") + float(threshold) * sd).alias("threshold"), (pl.col("z") >= float(threshold)).fill_null(False).alias("detected")
+        )
+    return out.select(
+        "article_id", "frame", "score", "detected", "z", "threshold", "prototype_score", "prototype_centered", "title_score",
+        "n_paragraphs", "lexicon_score", "lexicon_hits",
+        pl.lit(f"detector:{method}").alias("scorer"), pl.lit(book.name).alias("codebook"), pl.lit(book.sha256).alias("codebook_sha256"),
     )
