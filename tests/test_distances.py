@@ -134,3 +134,14 @@ def test_same_content_with_a_wider_spread_is_not_called_different():
         out = outlet_distances(*_wide_pair(seed), n_perm=199, seed=seed)
         hits += out.filter((pl.col("outlet_a") == "A") & (pl.col("outlet_b") == "B"))["p_value"].item() < 0.05
     assert hits <= 5  # about 2 of 40 at alpha 0.05
+
+
+def test_vectors_from_two_models_are_refused():
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((4, 5))
+    embeddings, paragraphs, articles = _frames(vectors, ["a1", "a2", "b1", "b2"], {"a1": "A", "a2": "A", "b1": "B", "b2": "B"})
+    mixed = embeddings.with_columns(pl.Series("model_fingerprint", ["m1", "m1", "m2", "m2"]))
+    with pytest.raises(MeasureError, match=r"got embeddings from 2 models \['m1', 'm2'\], expected vectors from a single model"):
+        outlet_distances(mixed, paragraphs, articles, n_perm=19, wire_policy="keep")
+    same = embeddings.with_columns(pl.lit("m1").alias("model_fingerprint"))
+    assert outlet_distances(same, paragraphs, articles, n_perm=19, wire_policy="keep").height == 1

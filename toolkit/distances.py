@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.engine import MeasureError
-from toolkit.schema import require_columns
+from toolkit.schema import model_fingerprints, require_columns
 
 METRICS = ("cosine", "euclidean")
 
@@ -180,6 +180,7 @@ def outlet_distances(
         msg = f"got n_perm={n_perm}, expected >= 0 or 'auto'"
         raise MeasureError(msg)
     require_columns(articles, ("article_id", by), name="articles", error=MeasureError)
+    model_fingerprints(embeddings, error=MeasureError)
     kept, policy = resolve_wire(articles, wire_policy)
     ids, groups, vectors, n_par = article_matrix(embeddings, paragraphs, kept, by=by)
     names = sorted(set(groups.tolist()))

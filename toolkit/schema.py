@@ -118,6 +118,22 @@ def require_columns(frame: pl.DataFrame, columns: Sequence[str], *, name: str, e
         raise error(msg)
 
 
+def model_fingerprints(embeddings: pl.DataFrame, *, error: type[Exception] = ValueError) -> list[str]:
+    """The models that made ``embeddings`` (sorted); ``error`` when there is more than one.
+
+    Vectors of two models are not comparable even at the same dimension, so
+    every consumer of embeddings refuses a mix. A frame without a
+    ``model_fingerprint`` column (vectors from elsewhere) gives ``[]``.
+    """
+    if "model_fingerprint" not in embeddings.columns:
+        return []
+    prints = sorted(str(p) for p in embeddings["model_fingerprint"].drop_nulls().unique().to_list())
+    if len(prints) > 1:
+        msg = f"got embeddings from {len(prints)} models {prints}, expected vectors from a single model"
+        raise error(msg)
+    return prints
+
+
 def empty(schema: pl.Schema) -> pl.DataFrame:
     """Return an empty frame with ``schema``."""
     return pl.DataFrame(schema=schema)

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.engine import MeasureError
-from toolkit.schema import require_columns
+from toolkit.schema import model_fingerprints, require_columns
 
 #: The default axes file.
 AXES_PATH = Path(__file__).with_name("data") / "axes.toml"
@@ -195,7 +195,7 @@ def project_axis(axis: Axis | Sequence[Axis], embeddings: pl.DataFrame) -> pl.Da
         x = np.vstack([np.asarray(v, dtype=float) for v in embeddings["embedding"].to_list()]) if embeddings.height else np.zeros((0, 1))
     norms = np.linalg.norm(x, axis=1)
     norms[norms == 0] = 1.0
-    prints = embeddings["model_fingerprint"].unique().sort().to_list() if "model_fingerprint" in embeddings.columns else []
+    prints = model_fingerprints(embeddings, error=MeasureError)
     frames = []
     for ax in axes:
         # Same dimension is not same model: vectors of two models are not comparable.
