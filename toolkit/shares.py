@@ -213,7 +213,14 @@ def outlet_shares(
         group), ``small_group`` (at most 5 articles), ``category_column``,
         ``canonical_policy``, ``n_boot``.
     """
-    from toolkit.engine import ENGINE_COLUMNS, guard_interval, method_text, permutation_test, permuted_labels, resolve_wire
+    from toolkit.engine import (
+        ENGINE_COLUMNS,
+        guard_interval,
+        method_text,
+        permutation_test,
+        permuted_labels,
+        resolve_wire,
+    )
 
     if by not in BY:
         msg = f"got by={by!r}, expected one of {sorted(BY)}"
