@@ -22,8 +22,8 @@ paragraph share of the category within the outlet together with
 
 The share is a ratio of sums over articles, so resampling or relabelling
 articles only reweights per-article counts; everything is computed on an
-articles x categories count matrix, which keeps 2000 resamples and 999
-permutations cheap.
+articles x categories count matrix, which keeps bootstrap resamples and the
+tens of thousands of permutations a large table plans cheap.
 """
 
 from __future__ import annotations
