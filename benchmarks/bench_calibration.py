@@ -184,8 +184,10 @@ def main() -> None:
     from toolkit.distances import outlet_distances
     from toolkit.distinctive import fightin_words
     from toolkit.engine import PermutationWarning
-    from toolkit.semaxis import MIN_CI_ARTICLES as MIN_AXIS, axis_by_outlet
-    from toolkit.shares import MIN_CI_ARTICLES as MIN_SHARE, outlet_shares
+    from toolkit.semaxis import MIN_CI_ARTICLES as MIN_AXIS
+    from toolkit.semaxis import axis_by_outlet
+    from toolkit.shares import MIN_CI_ARTICLES as MIN_SHARE
+    from toolkit.shares import outlet_shares
     from toolkit.stats import article_index, bh_fdr
 
     t0 = time.perf_counter()
@@ -207,10 +209,10 @@ def main() -> None:
     for rep in range(reps):
         arts = labelled(articles, 1000 + rep)
         for name, run in (
-            ("outlet_shares", lambda: outlet_shares(assign, paragraphs, arts, n_boot=1, seed=rep)),
-            ("axis_by_outlet", lambda: axis_by_outlet(scores, paragraphs, arts, n_boot=1, seed=rep)),
-            ("outlet_distances", lambda: outlet_distances(embeddings, paragraphs, arts, seed=rep)),
-            ("fightin_words", lambda: fightin_words(paragraphs, arts, group_a=FW_OUTLET, seed=rep)),
+            ("outlet_shares", lambda arts=arts, rep=rep: outlet_shares(assign, paragraphs, arts, n_boot=1, seed=rep)),
+            ("axis_by_outlet", lambda arts=arts, rep=rep: axis_by_outlet(scores, paragraphs, arts, n_boot=1, seed=rep)),
+            ("outlet_distances", lambda arts=arts, rep=rep: outlet_distances(embeddings, paragraphs, arts, seed=rep)),
+            ("fightin_words", lambda arts=arts, rep=rep: fightin_words(paragraphs, arts, group_a=FW_OUTLET, seed=rep)),
         ):
             if name == "fightin_words" and rep >= fw_reps:
                 continue

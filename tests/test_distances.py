@@ -126,9 +126,11 @@ def _wide_pair(seed: int):
     return _frames(vectors, art, outlet_of)
 
 
+@pytest.mark.filterwarnings("ignore::toolkit.engine.PermutationWarning")  # p only: 199 permutations are plenty
 def test_same_content_with_a_wider_spread_is_not_called_different():
-    # The old across-all-outlets shuffle called A and B different in every run: their centroids are
-    # noisier than a random mix of mostly narrow outlets. Within the pair, the null is exact.
+    # The old across-all-outlets shuffle called A and B different in about 3 runs of 10 here (every run
+    # in the setting): their centroids are noisier than a random mix of mostly narrow outlets.
+    # Within the pair, the null is exact.
     hits = 0
     for seed in range(40):
         out = outlet_distances(*_wide_pair(seed), n_perm=199, seed=seed)

@@ -8,7 +8,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from toolkit.engine import ENGINE_COLUMNS, MeasureError, PermutationWarning, needed_permutations, permutation_test, resolve_wire
+from toolkit.engine import (
+    ENGINE_COLUMNS,
+    MeasureError,
+    PermutationWarning,
+    needed_permutations,
+    permutation_test,
+    resolve_wire,
+)
 from toolkit.wire import apply_wire_policy
 
 

@@ -182,7 +182,7 @@ def outlet_distances(
     require_columns(articles, ("article_id", by), name="articles", error=MeasureError)
     model_fingerprints(embeddings, error=MeasureError)
     kept, policy = resolve_wire(articles, wire_policy)
-    ids, groups, vectors, n_par = article_matrix(embeddings, paragraphs, kept, by=by)
+    _, groups, vectors, n_par = article_matrix(embeddings, paragraphs, kept, by=by)
     names = sorted(set(groups.tolist()))
     if len(names) < 2:
         msg = f"got {len(names)} group(s) in {by!r}, expected at least 2"

@@ -286,7 +286,12 @@ def guard_interval(
     n = np.asarray(n_articles)
     low = np.where(n < min_articles, np.nan, np.asarray(low, dtype=float))
     high = np.where(n < min_articles, np.nan, np.asarray(high, dtype=float))
-    reason = [f"fewer than {min_articles} articles (the {method} interval under-covers below that)" if k < min_articles else None for k in n.tolist()]
+    reason = [
+        f"fewer than {min_articles} articles, the minimum for the {method} interval (coverage table in docs/framing_measures.md)"
+        if k < min_articles
+        else None
+        for k in n.tolist()
+    ]
     return low, high, reason
 
 

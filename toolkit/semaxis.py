@@ -288,9 +288,16 @@ def axis_by_outlet(
         columns (``estimate`` = the mean of article means); sorted by axis
         (input order) then outlet.
     """
-    from toolkit.engine import ENGINE_COLUMNS, guard_interval, method_text, permutation_test, permuted_labels, resolve_wire
     from scipy.stats import t as student
 
+    from toolkit.engine import (
+        ENGINE_COLUMNS,
+        guard_interval,
+        method_text,
+        permutation_test,
+        permuted_labels,
+        resolve_wire,
+    )
     from toolkit.stats import article_index, bh_fdr, bootstrap_articles
 
     for name, frame, needed in (("scores", scores, ("paragraph_id", "axis", "score")),
@@ -315,7 +322,7 @@ def axis_by_outlet(
             msg = f"got no scored paragraph for axis {axis_name!r}, expected scores for these paragraphs"
             raise MeasureError(msg)
         values = data["score"].to_numpy()
-        art_ids, row_article = article_index(data["article_id"].to_list())
+        _, row_article = article_index(data["article_id"].to_list())
         article_len = np.bincount(row_article).astype(float)
         article_mean = np.bincount(row_article, weights=values) / article_len
         first_row = np.unique(row_article, return_index=True)[1]

@@ -22,8 +22,8 @@ paragraph share of the category within the outlet together with
 
 The share is a ratio of sums over articles, so resampling or relabelling
 articles only reweights per-article counts; everything is computed on an
-articles x categories count matrix, which keeps 2000 resamples and 999
-permutations cheap.
+articles x categories count matrix, which keeps bootstrap resamples and the
+tens of thousands of permutations a large table plans cheap.
 """
 
 from __future__ import annotations
@@ -213,7 +213,14 @@ def outlet_shares(
         group), ``small_group`` (at most 5 articles), ``category_column``,
         ``canonical_policy``, ``n_boot``.
     """
-    from toolkit.engine import ENGINE_COLUMNS, guard_interval, method_text, permutation_test, permuted_labels, resolve_wire
+    from toolkit.engine import (
+        ENGINE_COLUMNS,
+        guard_interval,
+        method_text,
+        permutation_test,
+        permuted_labels,
+        resolve_wire,
+    )
 
     if by not in BY:
         msg = f"got by={by!r}, expected one of {sorted(BY)}"
