@@ -112,7 +112,7 @@ def test_article_frames_with_headlines():
         pl.concat([chosen.select("paragraph_id"), titles.select("paragraph_id")]), pl.concat([embeddings, title_emb]), cache=cache_dir()
     )
     per = pooled_article_scores(frames, chosen, articles)
-    with pytest.warns(DeprecationWarning, match="old pooled-softmax call"):
+    with pytest.warns(PendingDeprecationWarning, match="old pooled-softmax call"):
         assert article_frames(frames, chosen, articles).equals(per)
     assert per["article_id"].n_unique() == 18
     primary = dict(per.filter("is_primary").select("article_id", "primary_frame").iter_rows())
