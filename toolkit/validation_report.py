@@ -125,7 +125,7 @@ def validate_dir(
         return {"sample": str(coding_dir / "sample.parquet"), "sheets": sheets, "n": sample.height, "seed": seed}
 
     out = directory / "validation"
-    codes = read_codings(list(codings or []))
+    codes = read_codings(list(codings or []), codebook=codebook)
     agreement = frame_agreement(codes)
     adjudicated = adjudicate(codes)
     gold = adjudicated.drop_nulls("value").filter(pl.col("article_id").is_in(canonical["article_id"].implode()))
