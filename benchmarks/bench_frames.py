@@ -78,9 +78,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
     args = parser.parse_args()
 
+    from _semeval import DEFAULT_PATH, embed_semeval, load_semeval
     from sklearn.model_selection import KFold
 
-    from _semeval import DEFAULT_PATH, embed_semeval, load_semeval
     from toolkit.frame_classifier import article_features, fit_frame_classifier
     from toolkit.frames import article_frames
     from toolkit.validation import evaluate_frames

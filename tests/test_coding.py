@@ -92,3 +92,12 @@ def test_sheet_neutralises_formulas_and_bad_cells_are_located(tmp_path):
     sheet.with_columns(pl.lit("deadbeef").alias("codebook_sha256")).write_csv(path)
     with pytest.raises(FramingError, match="written with codebook deadbeef"):
         read_codings(path)
+
+
+def test_allocation_keeps_one_per_stratum_and_fills_n():
+    # strata of 1, 1 and 40 articles, n = 5: the two small strata keep their article, the large one takes the rest
+    articles = pl.DataFrame({"article_id": [f"a{i:02d}" for i in range(42)], "outlet": ["S1", "S2"] + ["L"] * 40})
+    sample = coding_sample(articles, 5, date_column=None)
+    counts = dict(sample.group_by("stratum").len().iter_rows())
+    assert counts == {"S1": 1, "S2": 1, "L": 3}
+    assert coding_sample(articles, 42, date_column=None).height == 42  # every article when n = N

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import seed_embedded
 from toolkit.analysis import analysis_paragraphs
-from toolkit.codebook import PACKAGED, CodebookError, keyword_pattern, load_codebook
+from toolkit.codebook import load_codebook
 from toolkit.frames import (
     FramingError,
     article_frames,
@@ -112,7 +112,7 @@ def test_article_frames_with_headlines():
         pl.concat([chosen.select("paragraph_id"), titles.select("paragraph_id")]), pl.concat([embeddings, title_emb]), cache=cache_dir()
     )
     per = pooled_article_scores(frames, chosen, articles)
-    with pytest.warns(DeprecationWarning, match="old pooled-softmax call"):
+    with pytest.warns(PendingDeprecationWarning, match="old pooled-softmax call"):
         assert article_frames(frames, chosen, articles).equals(per)
     assert per["article_id"].n_unique() == 18
     primary = dict(per.filter("is_primary").select("article_id", "primary_frame").iter_rows())
@@ -162,46 +162,6 @@ def test_model_mismatch_is_a_clear_error():
 
 
 # --- codebooks, lexicon and independent detectors ---------------------------
-
-
-def test_packaged_codebooks():
-    policy = load_codebook("policy_frames")
-    assert policy.frame_names == POLICY_FRAMES
-    assert load_codebook("generic").frame_names == ["Conflict", "Human interest", "Economic consequences", "Morality", "Responsibility"]
-    for name in PACKAGED:
-        book = load_codebook(name)
-        assert all(len(f.prototypes) >= 3 and len(f.keywords) >= 5 and f.definition for f in book.frames), name
-        assert len(book.sha256) == 64 and book.to_frame().height == len(book.frames)
-    assert len({load_codebook(n).sha256 for n in PACKAGED}) == 3
-    with pytest.raises(CodebookError, match="got codebook 'nope'"):
-        load_codebook("nope")
-
-
-def test_custom_codebook_file_and_hash(tmp_path):
-    text = """[codebook]
-name = "mine"
-[[frame]]
-code = 1
-name = "Money"
-definition = "costs"
-keywords = ["cost*", "Tax"]
-prototypes = ["The plan costs a lot of money."]
-"""
-    path = tmp_path / "mine.toml"
-    path.write_text(text)
-    book = load_codebook(path)
-    assert book.name == "mine" and book.frame("Money").keywords == ("cost*", "tax")
-    path.write_text(text.replace("a lot of", "much"))
-    assert load_codebook(path).sha256 != book.sha256  # any edit changes the recorded hash
-    assert load_frames(path)["typology"].to_list() == ["mine"]
-
-
-def test_keyword_patterns_by_hand():
-    import re
-
-    assert re.findall(keyword_pattern("econom*"), "the economy and economic policy, not neoeconomics") == ["economy", "economic"]
-    assert re.findall(keyword_pattern("death toll"), "the death  toll rose; death tolls") == ["death  toll"]
-    assert re.findall(keyword_pattern("war"), "war, wars, warning") == ["war"]
 
 
 def test_lexicon_counts_by_hand():

@@ -275,6 +275,8 @@ def test_manifest_records_what_was_produced(tmp_path):
 
 @pytest.mark.slow
 def test_notebook_06_validates_and_corrects():
+    import polars as pl
+
     out, _ = executed_run()
     agreement = pl.read_parquet(out / "tables" / "06_agreement.parquet")
     assert agreement.height == 5 and agreement["alpha"].drop_nans().is_between(-1, 1).all()

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from toolkit.frames import FramingError
-from toolkit.validation import best_f1_threshold, evaluate_frames, frame_agreement, tune_thresholds
+from toolkit.validation import (
+    best_f1_threshold,
+    evaluate_frames,
+    frame_agreement,
+    tune_thresholds,
+)
 
 
 def _codings(table: dict[str, list[float | None]], frame: str = "F") -> pl.DataFrame:

@@ -17,7 +17,7 @@ from toolkit.validation_report import ValidationError, validate_dir
 def folder(tmp_path_factory):
     from toolkit.corpus import write_corpus
 
-    articles, paragraphs, embeddings = seed_embedded()
+    embeddings = seed_embedded()[2]
     path = tmp_path_factory.mktemp("validate")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -100,15 +100,15 @@ def coding_sample(
     sizes = frame.group_by("stratum").len().sort("stratum")
     counts = sizes["len"].to_numpy()
     quota = n * counts / counts.sum()
-    alloc = np.floor(quota).astype(int)
-    if n >= counts.size:
-        alloc = np.maximum(alloc, 1)
-    while alloc.sum() > n:  # the minimum of one pushed us over: take from the largest allocations
-        alloc[np.argmax(alloc - quota)] -= 1
-    remainder = quota - alloc
-    for k in np.argsort(-remainder, kind="stable")[: n - alloc.sum()]:
-        alloc[k] += 1
-    alloc = np.minimum(alloc, counts)
+    alloc = np.minimum(np.floor(quota).astype(int), counts)
+    floor = 1 if n >= counts.size else 0  # at least one article per stratum when n allows
+    alloc = np.maximum(alloc, floor)
+    while alloc.sum() > n:  # the minimum pushed us over: take from the most over-allocated stratum above the floor
+        over = np.where(alloc > floor, alloc - quota, -np.inf)
+        alloc[int(np.argmax(over))] -= 1
+    while alloc.sum() < n:  # largest remainders first, only where articles are left
+        under = np.where(alloc < counts, quota - alloc, -np.inf)
+        alloc[int(np.argmax(under))] += 1
     if (alloc == 0).any():
         warnings.warn(
             f"{int((alloc == 0).sum())} of {counts.size} strata get no coded article (n={n}): their inclusion probability is 0 "
@@ -239,8 +239,8 @@ def read_codings(paths: str | os.PathLike[str] | list[str | os.PathLike[str]], *
             raise FramingError(msg) from exc
         require_columns(sheet, ("article_id",), name=str(p), error=FramingError)
         book = _codebook(codebook if codebook is not None else (sheet["codebook"][0] if "codebook" in sheet.columns and sheet.height else "policy_frames"))
-        if codebook is None and "codebook_sha256" in sheet.columns and sheet.height and sheet["codebook_sha256"][0] not in (None, book.sha256):
-            msg = f"{p}: got a sheet written with codebook {sheet['codebook_sha256'][0][:16]}, expected {book.name!r} as packaged ({book.sha256[:16]}); pass codebook= the file it was written with"
+        if "codebook_sha256" in sheet.columns and sheet.height and sheet["codebook_sha256"][0] not in (None, book.sha256):
+            msg = f"{p}: got a sheet written with codebook {sheet['codebook_sha256'][0][:16]}, expected {book.name!r} ({book.sha256[:16]}); pass codebook= the file it was written with"
             raise FramingError(msg)
         missing = [f for f in book.frame_names if f not in sheet.columns]
         if missing:

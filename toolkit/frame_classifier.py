@@ -78,7 +78,13 @@ def article_features(
     cache: bool | str | os.PathLike[str] | None = True,
 ) -> ArticleFeatures:
     """Compute the classifier's features for every article with a scored paragraph or headline."""
-    from toolkit.frames import TITLE_SUFFIX, _fingerprint, _title_vectors, _vectors_for, article_frames
+    from toolkit.frames import (
+        TITLE_SUFFIX,
+        _fingerprint,
+        _title_vectors,
+        _vectors_for,
+        article_frames,
+    )
 
     book = _codebook(codebook)
     fingerprint = _fingerprint(embeddings, "embeddings")

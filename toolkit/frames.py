@@ -808,7 +808,7 @@ def article_frames(
         warnings.warn(
             "article_frames(frames, paragraphs, articles) is the old pooled-softmax call; use pooled_article_scores, "
             "or article_frames(articles, paragraphs, embeddings) for independent detectors",
-            DeprecationWarning,
+            PendingDeprecationWarning,  # silent by default: notebooks 04/05 and shares.framing_tables still make this call
             stacklevel=2,
         )
         return pooled_article_scores(articles, paragraphs, embeddings, **legacy)

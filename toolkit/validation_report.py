@@ -30,6 +30,7 @@ Two steps on an ingested, embedded folder (``articles``, ``paragraphs``,
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def _read(directory: Path, name: str) -> pl.DataFrame:
 def _md(value: Any) -> str:
     """A Markdown table cell: data-derived text escaped (HTML and pipes)."""
     if isinstance(value, float):
-        return "" if value != value else f"{value:.3f}"
+        return "" if math.isnan(value) else f"{value:.3f}"
     return html.escape(str(value)).replace("|", "&#124;").replace("\n", " ")
 
 
@@ -90,8 +91,17 @@ def validate_dir(
     """
     from toolkit.analysis import analysis_paragraphs
     from toolkit.atomic import atomic_write, write_json, write_parquet
-    from toolkit.coding import adjudicate, coding_sample, read_codings, write_coding_sheet
-    from toolkit.frame_classifier import article_features, cross_validated_predictions, fit_frame_classifier
+    from toolkit.coding import (
+        adjudicate,
+        coding_sample,
+        read_codings,
+        write_coding_sheet,
+    )
+    from toolkit.frame_classifier import (
+        article_features,
+        cross_validated_predictions,
+        fit_frame_classifier,
+    )
     from toolkit.frames import article_frames
     from toolkit.prevalence import corrected_shares, stamp_scorer
     from toolkit.validation import evaluate_frames, frame_agreement
@@ -115,7 +125,7 @@ def validate_dir(
         return {"sample": str(coding_dir / "sample.parquet"), "sheets": sheets, "n": sample.height, "seed": seed}
 
     out = directory / "validation"
-    codes = read_codings(list(codings or []))
+    codes = read_codings(list(codings or []), codebook=codebook)
     agreement = frame_agreement(codes)
     adjudicated = adjudicate(codes)
     gold = adjudicated.drop_nulls("value").filter(pl.col("article_id").is_in(canonical["article_id"].implode()))
@@ -181,8 +191,10 @@ def validate_dir(
     text = "\n\n".join(
         [
             "# Frame validation report",
-            f"Codebook **{_md(codebook)}**; coders: {_md(', '.join(report['coders']))}; {report['coded_articles']} coded articles, "
-            f"{report['gold_articles']} in the gold set ({len(report['unresolved'])} unresolved article x frame ties left out).",
+            (
+                f"Codebook **{_md(codebook)}**; coders: {_md(', '.join(report['coders']))}; {report['coded_articles']} coded articles, "
+                f"{report['gold_articles']} in the gold set ({len(report['unresolved'])} unresolved article x frame ties left out)."
+            ),
             "## Agreement (Krippendorff's alpha, nominal)",
             _table(agreement, ["frame", "alpha", "n_articles", "n_coders", "percent_agreement", "prevalence", "note"]),
             "## Scorers against gold (macro averages, 95% article-bootstrap intervals)",
