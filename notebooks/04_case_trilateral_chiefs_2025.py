@@ -70,7 +70,7 @@ from toolkit.analysis import analysis_paragraphs
 from toolkit.appendix import save_figure, save_table
 from toolkit.compare import compare_event
 from toolkit.events import group_events
-from toolkit.frames import article_frames, score_frames, title_paragraphs
+from toolkit.frames import pooled_article_scores, score_frames, title_paragraphs
 from toolkit.shares import outlet_shares
 from toolkit.wire import apply_wire_policy, mark_wire_copies
 
@@ -358,7 +358,7 @@ for row in unique.iter_rows(named=True):
 # ## 5. Frames of the event's articles
 #
 # Each paragraph and headline is scored against the frame prototypes; an article's
-# score weighs the headline and the lead more (`article_frames`). With one article per
+# score weighs the headline and the lead more (`pooled_article_scores`). With one article per
 # outlet, the article's primary frame *is* the outlet's frame for this event: read the
 # margin to see how close the runner-up is.
 
@@ -367,7 +367,7 @@ titles = title_paragraphs(articles.join(canonical_event.select("article_id"), on
 title_vectors = toolkit.embed(titles, model=model, progress=False)
 scored = pl.concat([event_paragraphs.select("paragraph_id", "article_id", "position"), titles.select("paragraph_id", "article_id", "position")])
 event_frames = score_frames(scored, pl.concat([embeddings, title_vectors]), model=model)
-per_article = article_frames(event_frames, event_paragraphs, canonical_event)
+per_article = pooled_article_scores(event_frames, event_paragraphs, canonical_event)
 primary_articles = (
     per_article.filter("is_primary")
     .join(canonical_event.select("article_id", "outlet", "title"), on="article_id")

@@ -38,7 +38,7 @@
 # - compare two periods with Fightin' Words.
 #
 # **Prerequisites.** Notebooks `01_corpus_tour` to `04_case_trilateral_chiefs_2025`,
-# in particular frames (`score_frames`, `article_frames`) and SemAxis (`03_framing_maps`).
+# in particular frames (`score_frames`, `pooled_article_scores`) and SemAxis (`03_framing_maps`).
 #
 # **Estimated time:** 35 minutes.
 #
@@ -69,7 +69,7 @@ import toolkit
 from toolkit.analysis import analysis_paragraphs
 from toolkit.appendix import save_figure, save_table
 from toolkit.distinctive import fightin_words
-from toolkit.frames import article_frames, score_frames, title_paragraphs
+from toolkit.frames import pooled_article_scores, score_frames, title_paragraphs
 from toolkit.semaxis import axis_by_outlet, default_axes, project_axis
 from toolkit.wire import apply_wire_policy
 
@@ -156,7 +156,7 @@ display(toolkit.prose(
 # ## 2. Timeline and frames
 #
 # Each paragraph and headline is scored against the frame prototypes; the article
-# score weighs the headline and the lead more (`article_frames`). The margin is the gap
+# score weighs the headline and the lead more (`pooled_article_scores`). The margin is the gap
 # between the first and second frame's score.
 
 # %%
@@ -164,7 +164,7 @@ titles = title_paragraphs(articles.join(case.select("article_id"), on="article_i
 title_vectors = toolkit.embed(titles, model=model, progress=False)
 scored = pl.concat([case_paragraphs.select("paragraph_id", "article_id", "position"), titles.select("paragraph_id", "article_id", "position")])
 frames = score_frames(scored, pl.concat([vectors, title_vectors]), model=model)
-per_article = article_frames(frames, case_paragraphs, case.select("article_id"))
+per_article = pooled_article_scores(frames, case_paragraphs, case.select("article_id"))
 case_frames = (
     per_article.filter("is_primary")
     .join(case.select("article_id", "published", "outlet", "title"), on="article_id")

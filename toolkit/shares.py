@@ -387,7 +387,7 @@ def framing_tables(
     """
     from toolkit.analysis import analysis_paragraphs
     from toolkit.embedding import embed
-    from toolkit.frames import article_frames, score_frames, title_paragraphs
+    from toolkit.frames import pooled_article_scores, score_frames, title_paragraphs
 
     chosen = analysis_paragraphs(articles, paragraphs)
     titles = title_paragraphs(articles.filter(pl.col("duplicate_of").is_null()))
@@ -395,7 +395,7 @@ def framing_tables(
     scored = pl.concat([chosen.select("paragraph_id", "article_id", "position"), titles.select("paragraph_id", "article_id", "position")])
     frames = score_frames(scored, pl.concat([embeddings, title_emb]), typology=typology, model=model, calibration=calibration, cache=cache)
     body_frames = frames.join(chosen.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
-    per_article = article_frames(frames, chosen, articles)
+    per_article = pooled_article_scores(frames, chosen, articles)
     options = {"n_boot": n_boot, "n_perm": n_perm, "seed": seed, "wire_policy": wire}
     outlet_frames = outlet_shares(body_frames, chosen, articles, category="frame", **options)
     outlet_clusters = None
