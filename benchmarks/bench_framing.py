@@ -14,7 +14,7 @@ outlets. Timed, in one process:
 The ratio (2) / (3) is the price of honest uncertainty.
 
     python benchmarks/bench_framing.py
-    python benchmarks/bench_framing.py --paragraphs 10000 --outlets 20 --n-boot 2000 --n-perm 999
+    python benchmarks/bench_framing.py --paragraphs 10000 --outlets 20 --n-boot 2000 --n-perm auto
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def main() -> None:
     parser.add_argument("--outlets", type=int, default=20)
     parser.add_argument("--per-article", type=int, default=5)
     parser.add_argument("--n-boot", type=int, default=2000)
-    parser.add_argument("--n-perm", type=int, default=999)
+    parser.add_argument("--n-perm", type=lambda v: v if v == "auto" else int(v), default="auto",
+                        help="permutations: an int, or 'auto' (the default: planned from the number of tests)")
     args = parser.parse_args()
 
     os.environ.setdefault("TOOLKIT_CACHE_DIR", tempfile.mkdtemp(prefix="bench-framing-cache-"))
