@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from toolkit.engine import MeasureError
+from toolkit.engine import MeasureError, engine_columns
 from toolkit.schema import model_fingerprints, require_columns
 
 METRICS = ("cosine", "euclidean")
@@ -221,21 +221,19 @@ def outlet_distances(
         {
             "outlet_a": [names[i] for i in iu[0]],
             "outlet_b": [names[j] for j in iu[1]],
-            "n_articles": (sizes[iu[0]] + sizes[iu[1]]).astype(np.int64),
-            "n_paragraphs": (par_sizes[iu[0]] + par_sizes[iu[1]]).astype(np.int64),
-            "estimate": obs,
-            "ci_low": np.full(n_pairs, np.nan),
-            "ci_high": np.full(n_pairs, np.nan),
-            "ci_reason": ["no interval for a distance (compare with the baseline band)"] * n_pairs,
-            "baseline_mean": base_mean,
-            "baseline_low": low,
-            "baseline_high": high,
-            "p_value": p,
-            "q_value": q,
-            "wire_policy": [policy] * n_pairs,
-            "n_perm": used,
-            "seed": np.full(n_pairs, seed, dtype=np.int64),
-            "method": [method] * n_pairs,
+            **engine_columns(
+                n_articles=(sizes[iu[0]] + sizes[iu[1]]).astype(np.int64),
+                n_paragraphs=(par_sizes[iu[0]] + par_sizes[iu[1]]).astype(np.int64),
+                estimate=obs,
+                ci_reason="no interval for a distance (compare with the baseline band)",
+                baseline=(base_mean, low, high),
+                p_value=p,
+                q_value=q,
+                wire_policy=policy,
+                n_perm=used,
+                seed=seed,
+                method=method,
+            ),
             "n_articles_a": sizes[iu[0]].astype(np.int64),
             "n_articles_b": sizes[iu[1]].astype(np.int64),
             "metric": [metric] * n_pairs,

@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from toolkit.engine import MeasureError
+from toolkit.engine import MeasureError, engine_columns
 from toolkit.schema import require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -402,21 +402,19 @@ def fightin_words(
     frame = pl.DataFrame(
         {
             "term": [counts.terms[i] for i in keep_idx],
-            "n_articles": np.full(m, n_art, dtype=np.int64),
-            "n_paragraphs": np.full(m, n_par, dtype=np.int64),
-            "estimate": z[keep],
-            "ci_low": np.full(m, np.nan),
-            "ci_high": np.full(m, np.nan),
-            "ci_reason": ["no interval for a token z (a ranking effect size)"] * m,
-            "baseline_mean": b_mean,
-            "baseline_low": b_low,
-            "baseline_high": b_high,
-            "p_value": p,
-            "q_value": q,
-            "wire_policy": [policy] * m,
-            "n_perm": np.asarray(used, dtype=np.int64),
-            "seed": np.full(m, seed, dtype=np.int64),
-            "method": [method] * m,
+            **engine_columns(
+                n_articles=np.full(m, n_art, dtype=np.int64),
+                n_paragraphs=np.full(m, n_par, dtype=np.int64),
+                estimate=z[keep],
+                ci_reason="no interval for a token z (a ranking effect size)",
+                baseline=(b_mean, b_low, b_high),
+                p_value=p,
+                q_value=q,
+                wire_policy=policy,
+                n_perm=used,
+                seed=seed,
+                method=method,
+            ),
             "count_a": counts.count_a[keep],
             "count_b": counts.count_b[keep],
             "log_odds": delta[keep],

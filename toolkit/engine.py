@@ -45,6 +45,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -298,6 +299,52 @@ def guard_interval(
 def permuted_labels(rng: np.random.Generator, labels: np.ndarray, n: int) -> np.ndarray:
     """``n`` independent shuffles of ``labels`` (one label per article), shape (n, len(labels))."""
     return rng.permuted(np.tile(np.asarray(labels), (n, 1)), axis=1)
+
+
+def engine_columns(
+    *,
+    n_articles: Any,
+    n_paragraphs: Any,
+    estimate: Any,
+    ci_low: Any = None,
+    ci_high: Any = None,
+    ci_reason: Any,
+    baseline: tuple[Any, Any, Any],
+    p_value: Any,
+    q_value: Any,
+    wire_policy: str,
+    n_perm: Any,
+    seed: int,
+    method: str,
+) -> dict[str, Any]:
+    """The engine's columns (:data:`ENGINE_COLUMNS`, in order) for ``len(estimate)`` rows.
+
+    Every measure builds its output from this, so the columns, their order
+    and their types are the same everywhere. Scalars (a ``ci_reason`` string,
+    the policy, the seed, the method) are repeated on every row; a missing
+    interval is NaN.
+    """
+    m = len(estimate)
+    reasons = [ci_reason] * m if isinstance(ci_reason, str) or ci_reason is None else list(ci_reason)
+    columns = {
+        "n_articles": n_articles,
+        "n_paragraphs": n_paragraphs,
+        "estimate": estimate,
+        "ci_low": np.full(m, np.nan) if ci_low is None else ci_low,
+        "ci_high": np.full(m, np.nan) if ci_high is None else ci_high,
+        "ci_reason": pl.Series(reasons, dtype=pl.String),
+        "baseline_mean": baseline[0],
+        "baseline_low": baseline[1],
+        "baseline_high": baseline[2],
+        "p_value": p_value,
+        "q_value": q_value,
+        "wire_policy": pl.Series([wire_policy] * m, dtype=pl.String),
+        "n_perm": np.asarray(n_perm, dtype=np.int64),
+        "seed": np.full(m, seed, dtype=np.int64),
+        "method": pl.Series([method] * m, dtype=pl.String),
+    }
+    assert tuple(columns) == ENGINE_COLUMNS
+    return columns
 
 
 def method_text(kind: str, result: PermutationResult | None, *, interval: str | None = None) -> str:

@@ -148,6 +148,17 @@ def title_paragraphs(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _same_model(prototypes: pl.DataFrame, embeddings: pl.DataFrame) -> None:
+    """Raise unless the prototype vectors and the paragraph vectors come from one model."""
+    expected, got = _fingerprint(prototypes, "prototype embeddings"), _fingerprint(embeddings, "embeddings")
+    if got != expected:
+        msg = (
+            f"got embeddings from model {got}, expected the same model as the prototypes {expected} "
+            "(pass model= the model that embedded the paragraphs)"
+        )
+        raise FramingError(msg)
+
+
 def _fingerprint(embeddings: pl.DataFrame, what: str) -> str:
     if "model_fingerprint" not in embeddings.columns:
         msg = f"got {what} columns {embeddings.columns}, expected a model_fingerprint column (from toolkit.embed)"
@@ -187,13 +198,7 @@ def frame_vectors(
         raise FramingError(msg)
     protos = load_frames(path, typology=typology)
     emb = embed(protos.select(pl.col("prototype_id").alias("paragraph_id"), pl.col("sentence").alias("text")), model=model, cache=cache, progress=False)
-    expected, got = _fingerprint(emb, "prototype embeddings"), _fingerprint(embeddings, "embeddings")
-    if got != expected:
-        msg = (
-            f"got embeddings from model {got}, expected the same model as the prototypes {expected} "
-            "(pass model= the model that embedded the paragraphs)"
-        )
-        raise FramingError(msg)
+    _same_model(emb, embeddings)
     vectors = emb["embedding"].to_numpy().astype(np.float64)
     names = protos["frame"].to_list()
     if aggregate == "max":
@@ -506,13 +511,7 @@ def prototype_embeddings(
             texts.append(sentence)
             owner.append(k)
     emb = embed(pl.DataFrame({"paragraph_id": ids, "text": texts}), model=model, cache=cache, progress=False)
-    expected, got = _fingerprint(emb, "prototype embeddings"), _fingerprint(embeddings, "embeddings")
-    if got != expected:
-        msg = (
-            f"got embeddings from model {got}, expected the same model as the prototypes {expected} "
-            "(pass model= the model that embedded the paragraphs)"
-        )
-        raise FramingError(msg)
+    _same_model(emb, embeddings)
     vectors = emb["embedding"].to_numpy().astype(np.float64)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return book.frame_names, np.asarray(owner), vectors

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit.engine import MeasureError
+from toolkit.engine import MeasureError, engine_columns
 from toolkit.schema import model_fingerprints, require_columns
 
 #: The default axes file.
@@ -385,21 +385,21 @@ def axis_by_outlet(
             {
                 "axis": [axis_name] * n_groups,
                 by: group_names,
-                "n_articles": sizes.astype(np.int64),
-                "n_paragraphs": n_pars,
-                "estimate": est,
-                "ci_low": lows,
-                "ci_high": highs,
-                "ci_reason": pl.Series(reason, dtype=pl.String),
-                "baseline_mean": b_mean,
-                "baseline_low": b_low,
-                "baseline_high": b_high,
-                "p_value": p,
-                "q_value": q,
-                "wire_policy": [policy] * n_groups,
-                "n_perm": np.asarray(used, dtype=np.int64),
-                "seed": np.full(n_groups, seed, dtype=np.int64),
-                "method": [method] * n_groups,
+                **engine_columns(
+                    n_articles=sizes.astype(np.int64),
+                    n_paragraphs=n_pars,
+                    estimate=est,
+                    ci_low=lows,
+                    ci_high=highs,
+                    ci_reason=reason,
+                    baseline=(b_mean, b_low, b_high),
+                    p_value=p,
+                    q_value=q,
+                    wire_policy=policy,
+                    n_perm=used,
+                    seed=seed,
+                    method=method,
+                ),
             },
             schema_overrides={"axis": pl.String, by: pl.String, "wire_policy": pl.String, "method": pl.String},
         ))

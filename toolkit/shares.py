@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from toolkit.engine import MeasureError
+from toolkit.engine import MeasureError, engine_columns
 from toolkit.frames import FramingError
 from toolkit.schema import require_columns
 from toolkit.stats import article_index, bh_fdr
@@ -307,21 +307,21 @@ def outlet_shares(
         {
             group: np.repeat(np.asarray(groups, dtype=object), n_cat),
             "category": np.tile(np.asarray(categories, dtype=object), n_groups),
-            "n_articles": row_articles.astype(np.int32),
-            "n_paragraphs": np.repeat(den, n_cat).astype(np.int32),
-            "estimate": flat(share),
-            "ci_low": low_flat,
-            "ci_high": high_flat,
-            "ci_reason": pl.Series(reason, dtype=pl.String),
-            "baseline_mean": flat(base_mean),
-            "baseline_low": flat(base_low),
-            "baseline_high": flat(base_high),
-            "p_value": flat(p_value),
-            "q_value": flat(q_value),
-            "wire_policy": [policy] * (n_groups * n_cat),
-            "n_perm": np.asarray(used, dtype=np.int64),
-            "seed": np.full(n_groups * n_cat, seed, dtype=np.int64),
-            "method": [method] * (n_groups * n_cat),
+            **engine_columns(
+                n_articles=row_articles.astype(np.int32),
+                n_paragraphs=np.repeat(den, n_cat).astype(np.int32),
+                estimate=flat(share),
+                ci_low=low_flat,
+                ci_high=high_flat,
+                ci_reason=reason,
+                baseline=(flat(base_mean), flat(base_low), flat(base_high)),
+                p_value=flat(p_value),
+                q_value=flat(q_value),
+                wire_policy=policy,
+                n_perm=used,
+                seed=seed,
+                method=method,
+            ),
             "n_in_category": flat(num).astype(np.int32),
             "pooled_share": np.tile(pooled, n_groups),
             "loao_min": flat(loao_min),
