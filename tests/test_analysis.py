@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import polars as pl
@@ -168,6 +169,7 @@ def test_analyze_completes_on_500_one_article_outlets(tmp_path, monkeypatch, cap
     assert main(["analyze", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "analysed 500 paragraphs" in printed
+    assert re.search(r"cluster stability: seed ARI [0-9.]+ \(min [0-9.]+\); 1e-6 noise ARI [0-9.]+; 80% article-subsample ARI [0-9.]+", printed)
     articles = pl.read_parquet(out / "articles.parquet")
     assert articles["outlet"].n_unique() == 500
     page = (out / "map.html").read_text(encoding="utf-8")
