@@ -260,3 +260,42 @@ def test_stability_bad_options():
         tc.cluster_stability(emb, par, seeds=(0, 1), fraction=1.0)
     with pytest.raises(tc.ClusteringError, match="n_subsamples"):
         tc.cluster_stability(emb, par, seeds=(0, 1), n_subsamples=-1)
+
+
+def test_documented_defaults_match_the_code():
+    """Issue 11 item 10: docs/clustering.md and the docstring once said 15 neighbours, sqrt(N)/2 and average linkage."""
+    import inspect
+    import math
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "clustering.md").read_text(encoding="utf-8")
+    doc = tc.cluster_paragraphs.__doc__
+    signature = inspect.signature(tc.cluster_paragraphs).parameters
+    # Method default.
+    assert re.search(r'`method="(\w+)"` \(default\)', docs)[1] == signature["method"].default
+    assert re.search(r'method : \{[^}]*\}, default "(\w+)"', doc)[1] == signature["method"].default
+    # UMAP neighbours: docs formula, docstring default, code.
+    nn_docs = int(re.search(r"`n_neighbors` = min\((\d+), N − 1\)", docs)[1])
+    nn_doc = int(re.search(r"UMAP neighbours; default (\d+)", doc)[1])
+    assert int(re.search(r"`n_neighbors=(\d+)`", docs)[1]) == nn_docs == nn_doc
+    # HDBSCAN's smallest cluster.
+    factor_docs = float(re.search(r"max\(5, min\(100, round\(([\d.]+)·√N\)\)\)", docs)[1])
+    factor_doc = float(re.search(r"max\(5, min\(100, round\(([\d.]+) \* sqrt\(N\)\)\)\)", doc)[1])
+    assert factor_docs == factor_doc
+    ms_docs = int(re.search(r"`min_samples` = (\d+)", docs)[1])
+    for n in (31, 101, 1000, 10_000, 50_000):
+        got = tc._defaults(n, None, None, None, signature["n_components"].default)
+        assert got["n_neighbors"] == min(nn_docs, n - 1)
+        assert got["min_cluster_size"] == min(max(5, min(100, round(factor_docs * math.sqrt(n)))), max(2, n // 2))
+        assert got["min_samples"] == ms_docs
+    # Other defaults the docs state.
+    assert int(re.search(r"`n_components=(\d+)`", docs)[1]) == signature["n_components"].default
+    assert int(re.search(r"`pca_components=(\d+)`", docs)[1]) == signature["pca_components"].default == tc.PCA_COMPONENTS
+    assert int(re.search(r"`n_init=(\d+)`", docs)[1]) == signature["n_init"].default
+    assert {int(v) for v in re.findall(r"`max_k`=(\d+)", docs)} == {signature["max_k"].default}
+    assert int(re.search(r"N = (\d+)\*\* \(`MIN_HDBSCAN_N`\)", docs)[1]) == tc.MIN_HDBSCAN_N
+    # Agglomerative clustering is Ward, as documented (not average linkage).
+    assert "Ward linkage on the unit vectors" in docs and "Ward clustering of the unit vectors" in doc
+    assert 'linkage="ward"' in inspect.getsource(tc._agglomerative)
+    assert "average-linkage" not in tc.__doc__
