@@ -93,7 +93,7 @@ def test_cli_analyze_one_line_and_missing_inputs(analysed, tmp_path, capsys):
     folder, _ = analysed[0]
     assert main(["analyze", str(folder), "--no-figures"]) == 0
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "clusters by" in out
+    assert out.count("\n") == 2 and "clusters by" in out and "cluster stability: seed ARI" in out
     (tmp_path / "articles.parquet").write_bytes((folder / "articles.parquet").read_bytes())
     (tmp_path / "paragraphs.parquet").write_bytes((folder / "paragraphs.parquet").read_bytes())
     assert main(["analyze", str(tmp_path)]) == 2
