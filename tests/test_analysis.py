@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def test_cli_analyze_one_line_and_missing_inputs(analysed, tmp_path, capsys):
     folder, _ = analysed[0]
     assert main(["analyze", str(folder), "--no-figures"]) == 0
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "clusters by" in out
+    assert out.count("\n") == 2 and "clusters by" in out and "cluster stability: seed ARI" in out
     (tmp_path / "articles.parquet").write_bytes((folder / "articles.parquet").read_bytes())
     (tmp_path / "paragraphs.parquet").write_bytes((folder / "paragraphs.parquet").read_bytes())
     assert main(["analyze", str(tmp_path)]) == 2
@@ -232,6 +233,7 @@ def test_analyze_completes_on_500_one_article_outlets(tmp_path, monkeypatch, cap
     assert main(["analyze", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "analysed 500 paragraphs" in printed
+    assert re.search(r"cluster stability: seed ARI [0-9.]+ \(min [0-9.]+\); 1e-6 noise ARI [0-9.]+; 80% article-subsample ARI [0-9.]+", printed)
     articles = pl.read_parquet(out / "articles.parquet")
     assert articles["outlet"].n_unique() == 500
     page = (out / "map.html").read_text(encoding="utf-8")

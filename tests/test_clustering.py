@@ -146,8 +146,8 @@ def test_identical_paragraphs_make_one_cluster():
 
 def test_bad_inputs():
     emb, par = synthetic(10)
-    with pytest.raises(tc.ClusteringError, match="got method='kmeans'"):
-        tc.cluster_paragraphs(emb, par, method="kmeans")
+    with pytest.raises(tc.ClusteringError, match="got method='spectral'"):
+        tc.cluster_paragraphs(emb, par, method="spectral")
     with pytest.raises(tc.ClusteringError, match="outlier_policy"):
         tc.cluster_paragraphs(emb, par, outlier_policy="drop")
     with pytest.raises(tc.ClusteringError, match="without an embedding"):
@@ -211,3 +211,91 @@ def test_stability_on_seeds(seeds):
     assert per_cluster["value"].is_between(0, 1).all() and per_cluster["cluster_label"].null_count() == 0
     with pytest.raises(tc.ClusteringError, match="at least 2"):
         tc.cluster_stability(embeddings, paragraphs, seeds=(0,))
+
+
+def test_stability_reports_noise_and_article_subsamples():
+    emb, par = synthetic(90, groups=3)
+    par = par.with_columns((pl.int_range(pl.len()) // 3).cast(pl.String).alias("article_id"))
+    stab = tc.cluster_stability(emb, par, seeds=(0, 1), method="kmeans", n_subsamples=2)
+    overall = dict(stab.filter(pl.col("level") == "overall").select("metric", "value").iter_rows())
+    # Three well-separated groups: every source of variation leaves the partition as it is.
+    for metric in ("ari_mean", "ari_min", "noise_ari", "subsample_ari_mean", "subsample_ari_min"):
+        assert overall[metric] == pytest.approx(1.0), metric
+    shared = stab.filter((pl.col("level") == "subsample") & (pl.col("metric") == "shared"))["value"].to_list()
+    assert shared == [72.0, 72.0]  # 80% of 30 articles of 3 paragraphs
+    hennig = stab.filter(pl.col("metric") == "subsample_jaccard_mean")
+    assert hennig.height == 3 and (hennig["value"] == 1.0).all()
+
+
+def test_subsample_stability_falls_for_structureless_vectors():
+    rng = np.random.default_rng(3)
+    vec = rng.standard_normal((120, 16))
+    vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+    ids = [f"p{i:03d}" for i in range(120)]
+    emb = pl.DataFrame({"paragraph_id": ids, "embedding": vec.astype(np.float32)}).with_columns(pl.col("embedding").cast(pl.Array(pl.Float32, 16)))
+    par = pl.DataFrame({"paragraph_id": ids, "text": ["words here"] * 120, "article_id": [str(i // 4) for i in range(120)]})
+    stab = tc.cluster_stability(emb, par, seeds=(0, 1), method="kmeans", n_clusters=6, pca_components=None, n_subsamples=3)
+    overall = dict(stab.filter(pl.col("level") == "overall").select("metric", "value").iter_rows())
+    assert overall["subsample_ari_mean"] < 0.8
+    assert stab.filter(pl.col("metric") == "subsample_jaccard_mean")["value"].min() < 0.75
+
+
+def test_kmeans_is_seed_independent_in_k_and_finds_separated_groups():
+    from sklearn.metrics import adjusted_rand_score
+
+    emb, par = synthetic(150, groups=4)
+    a, report = tc.cluster_paragraphs_with_report(emb, par, method="kmeans", random_state=0)
+    b = tc.cluster_paragraphs(emb, par, method="kmeans", random_state=7)
+    assert report.method_used == "kmeans" and report.params["k"] == 4 and report.params["k_by"] == "silhouette"
+    assert adjusted_rand_score(np.arange(150) % 4, a["cluster"].to_numpy()) == 1.0
+    assert a["cluster"].to_list() == b["cluster"].to_list()
+    assert a.equals(tc.cluster_paragraphs(emb, par, method="kmeans", random_state=0))
+    with pytest.raises(tc.ClusteringError, match="pca_components"):
+        tc.cluster_paragraphs(emb, par, method="kmeans", pca_components=1)
+
+
+def test_stability_bad_options():
+    emb, par = synthetic(30)
+    with pytest.raises(tc.ClusteringError, match="fraction"):
+        tc.cluster_stability(emb, par, seeds=(0, 1), fraction=1.0)
+    with pytest.raises(tc.ClusteringError, match="n_subsamples"):
+        tc.cluster_stability(emb, par, seeds=(0, 1), n_subsamples=-1)
+
+
+def test_documented_defaults_match_the_code():
+    """Issue 11 item 10: docs/clustering.md and the docstring once said 15 neighbours, sqrt(N)/2 and average linkage."""
+    import inspect
+    import math
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "clustering.md").read_text(encoding="utf-8")
+    doc = tc.cluster_paragraphs.__doc__
+    signature = inspect.signature(tc.cluster_paragraphs).parameters
+    # Method default.
+    assert re.search(r'`method="(\w+)"` \(default\)', docs)[1] == signature["method"].default
+    assert re.search(r'method : \{[^}]*\}, default "(\w+)"', doc)[1] == signature["method"].default
+    # UMAP neighbours: docs formula, docstring default, code.
+    nn_docs = int(re.search(r"`n_neighbors` = min\((\d+), N − 1\)", docs)[1])
+    nn_doc = int(re.search(r"UMAP neighbours; default (\d+)", doc)[1])
+    assert int(re.search(r"`n_neighbors=(\d+)`", docs)[1]) == nn_docs == nn_doc
+    # HDBSCAN's smallest cluster.
+    factor_docs = float(re.search(r"max\(5, min\(100, round\(([\d.]+)·√N\)\)\)", docs)[1])
+    factor_doc = float(re.search(r"max\(5, min\(100, round\(([\d.]+) \* sqrt\(N\)\)\)\)", doc)[1])
+    assert factor_docs == factor_doc
+    ms_docs = int(re.search(r"`min_samples` = (\d+)", docs)[1])
+    for n in (31, 101, 1000, 10_000, 50_000):
+        got = tc._defaults(n, None, None, None, signature["n_components"].default)
+        assert got["n_neighbors"] == min(nn_docs, n - 1)
+        assert got["min_cluster_size"] == min(max(5, min(100, round(factor_docs * math.sqrt(n)))), max(2, n // 2))
+        assert got["min_samples"] == ms_docs
+    # Other defaults the docs state.
+    assert int(re.search(r"`n_components=(\d+)`", docs)[1]) == signature["n_components"].default
+    assert int(re.search(r"`pca_components=(\d+)`", docs)[1]) == signature["pca_components"].default == tc.PCA_COMPONENTS
+    assert int(re.search(r"`n_init=(\d+)`", docs)[1]) == signature["n_init"].default
+    assert {int(v) for v in re.findall(r"`max_k`=(\d+)", docs)} == {signature["max_k"].default}
+    assert int(re.search(r"N = (\d+)\*\* \(`MIN_HDBSCAN_N`\)", docs)[1]) == tc.MIN_HDBSCAN_N
+    # Agglomerative clustering is Ward, as documented (not average linkage).
+    assert "Ward linkage on the unit vectors" in docs and "Ward clustering of the unit vectors" in doc
+    assert 'linkage="ward"' in inspect.getsource(tc._agglomerative)
+    assert "average-linkage" not in tc.__doc__

@@ -227,7 +227,7 @@ def test_date_column_reads_unambiguous_values(values, fmt, expected):
     [
         (["11/07/2025", "03/04/2025"], 0, "ambiguous"),
         (["2025-07-11", "7/23/2025"], 1, "month-day-year"),
-        (["23/07/2025", "7/23/2025"], 1, "row 1"),
+        (["23/07/2025", "7/23/2025"], 1, "value 1"),
         (["7/23/17"], 0, "two-digit year"),
         (["July 23, 2017"], 0, "expected ISO"),
         (["2025-02-31"], 0, "real calendar date"),

@@ -101,7 +101,7 @@ def test_day_month_year_column_is_read_when_unambiguous(tmp_path):
 def test_one_bad_date_is_reported_not_silently_dropped(tmp_path):
     good = _dated_csv(tmp_path / "a_good.csv", ["2025-07-11"])
     bad = _dated_csv(tmp_path / "b_bad.csv", ["2025-07-11", "23/07/2025", "7/23/2025"])
-    with pytest.raises(toolkit.CorpusError, match="month-day-year.*row 2") as err:
+    with pytest.raises(toolkit.CorpusError, match="month-day-year.*value 2") as err:
         toolkit.load_corpus([good, bad])
     assert err.value.line == 4
     report = toolkit.write_corpus([good, bad], tmp_path / "out", skip_invalid=True)

@@ -94,6 +94,14 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         f"{c['n_outliers_before_policy']} outliers ({c['outlier_share_before_policy']:.1%}) {c['outlier_policy']}ed; "
         f"{len(record['events'])} events -> {args.dir}"
     )
+    st = record.get("stability_summary")
+    if st:
+        parts = [f"seed ARI {st['ari_mean']:.2f} (min {st['ari_min']:.2f})"]
+        if "noise_ari" in st:
+            parts.append(f"1e-6 noise ARI {st['noise_ari']:.2f}")
+        if "subsample_ari_mean" in st:
+            parts.append(f"80% article-subsample ARI {st['subsample_ari_mean']:.2f} (min {st['subsample_ari_min']:.2f})")
+        print("cluster stability: " + "; ".join(parts) + " (1 = identical; per-cluster Jaccard in analysis_report.json)")
     return 0
 
 

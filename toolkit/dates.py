@@ -184,7 +184,7 @@ def parse_date_column(values: list[str | None], *, date_format: str | None = Non
     sep_hint = "'%m/%d/%Y'"
     if month_first is not None:
         i, _, _, _, text = month_first
-        also = f" while row {day_first[0] + 1}'s {day_first[4]!r} is day-month-year" if day_first else ""
+        also = f" while the column's value {day_first[0] + 1}, {day_first[4]!r}, is day-month-year" if day_first else ""
         msg = (f"got {column} {text!r}, a month-day-year date{also}; dates are read as day-month-year "
                f"unless the column's format is set: {DATE_FORMAT_HINT} (e.g. {sep_hint})")
         raise DateColumnError(i, msg)

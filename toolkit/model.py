@@ -20,10 +20,12 @@ Nothing here imports torch or sentence-transformers at module level; only
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -427,23 +429,16 @@ def encode_threads(threads: int | str | None = None, *, cpus: int | None = None,
     return threads
 
 
-class torch_threads:  # noqa: N801 - used as a context manager, like a function
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
     """Set torch's intra-op threads for a block and restore them afterwards."""
+    import torch
 
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.before: int | None = None
-
-    def __enter__(self) -> torch_threads:
-        import torch
-
-        self.before = torch.get_num_threads()
-        if self.before != self.n:
-            torch.set_num_threads(self.n)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import torch
-
-        if self.before is not None and torch.get_num_threads() != self.before:
-            torch.set_num_threads(self.before)
+    before = torch.get_num_threads()
+    if before != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
