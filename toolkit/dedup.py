@@ -19,8 +19,10 @@ Method (documented threshold):
    ``c q / (u + q - c q)``, so a truncated copy (a short set inside a long
    one) gets narrow bands and many of them, and equal-size pairs get wide
    bands that keep unrelated pairs out. Pairs at the threshold itself (0.6)
-   are found with lower probability; ``tests/test_dedup.py`` measures recall
-   on truncated (first 30-60 %) and lightly edited copies.
+   are found with lower probability, and bands never have fewer than two
+   rows (``MIN_BAND_ROWS``), so an excerpt shorter than about a fifth of its
+   original may be missed; ``tests/test_dedup.py`` measures recall on
+   truncated (first 30-60 %) and lightly edited copies.
 3. Each candidate is verified exactly: containment
    ``|A ∩ B| / min(|A|, |B|) >= 0.6`` joins the two articles in one story.
 
@@ -68,6 +70,11 @@ DESIGN_CONTAINMENT = 0.8
 DESIGN_RECALL = 0.95
 SIZE_BIN_RATIO = 1.25
 MAX_BAND_ROWS = 8
+# One-row bands (any shared minimum) would let every pair that shares a common
+# phrase through: at a million articles that is billions of candidates. With
+# two rows, a copy of at least a fifth of its original (containment 1) is a
+# candidate with probability >= 0.93; shorter excerpts are found less often.
+MIN_BAND_ROWS = 2
 MAX_BUCKET = 64
 _WORDS = re.compile(r"\w+")
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -197,10 +204,10 @@ def band_rows(small_bin: int, large_bin: int) -> int:
     u = SIZE_BIN_RATIO ** (large_bin + 1)
     c = DESIGN_CONTAINMENT
     jaccard = c * q / (u + q - c * q)
-    for r in range(MAX_BAND_ROWS, 0, -1):
+    for r in range(MAX_BAND_ROWS, MIN_BAND_ROWS, -1):
         if 1 - (1 - jaccard**r) ** (NUM_PERM // r) >= DESIGN_RECALL:
             return r
-    return 1
+    return MIN_BAND_ROWS
 
 
 def _band_keys(sig: np.ndarray, band: int, r: int) -> np.ndarray:
