@@ -267,8 +267,11 @@ def dedup_child(n: int, jobs: int, seed: int, *, generate_only: bool = False, re
             # every article in a multi-article story that is neither a planted copy nor its source
             stray_grouped=len(members - expected),
         )
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result["worker_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    me, workers_usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["peak_mb"] = me.ru_maxrss / 1024
+    result["worker_peak_mb"] = workers_usage.ru_maxrss / 1024
+    result["parent_cpu"] = me.ru_utime + me.ru_stime
+    result["workers_cpu"] = workers_usage.ru_utime + workers_usage.ru_stime
     return result
 
 
@@ -318,7 +321,9 @@ def report_dedup(sizes: list[int], jobs: int, seed: int, *, baseline_max: int, r
             f"{dedup_seconds:7.1f} s wall ({r['mb'] / dedup_seconds:5.2f} MB/s incl. generating the text), "
             f"stream {r['stream_seconds']:.1f} s (parent add {r['add_seconds']:.1f} s), resolve {r['resolve_seconds']:.1f} s "
             f"(candidates {r['candidate_seconds']:.1f} s: {r['candidates']} pairs, {r['near_pairs']} verified); "
-            f"CPU: sketch {r['sketch_cpu']:.1f} s ({r['mb'] / r['sketch_cpu']:.2f} MB/s per core), generate {r['gen_cpu']:.1f} s; "
+            f"CPU: sketch {r['sketch_cpu']:.1f} s ({r['mb'] / r['sketch_cpu']:.2f} MB/s per core), generate {r['gen_cpu']:.1f} s, "
+            f"parent {r['parent_cpu']:.1f} s, workers in all {r['workers_cpu']:.1f} s; "
+            f"dedup CPU-bound rate on {jobs} cores {r['mb'] / max(r['sketch_cpu'] / jobs, r['parent_cpu']):.2f} MB/s; "
             f"peak RSS parent {r['peak_mb']:.0f} MB, largest worker {r['worker_peak_mb']:.0f} MB; "
             f"planted copies grouped {r['planted_grouped']}/{r['planted']}, stray articles grouped {r['stray_grouped']}; "
             f"{baseline}",
