@@ -218,6 +218,8 @@ def _sketch_chunk(task: tuple[int, int, int, bool, int]) -> tuple[list, list, in
 
 def dedup_child(n: int, jobs: int, seed: int, *, generate_only: bool = False, recycle: int = 0) -> dict[str, float]:
     """One measurement in this (fresh) process: index ``n`` synthetic articles, resolve them."""
+    import collections
+    import itertools
     import multiprocessing as mp
     import resource
     import time
@@ -235,7 +237,16 @@ def dedup_child(n: int, jobs: int, seed: int, *, generate_only: bool = False, re
     sources: list[int] = []
     index = DuplicateIndex()
     with mp.get_context("spawn").Pool(jobs, initializer=_init_generator, initargs=(pool,)) as workers:
-        for out, src, nb, g, sk in workers.imap(_sketch_chunk, tasks):
+        # at most two chunks per worker in flight, as write_corpus hands out 64 files at a time:
+        # finished sketches must not pile up in the parent while it adds earlier ones
+        pending: collections.deque = collections.deque()
+        results = iter(tasks)
+        for task in itertools.islice(results, 2 * jobs):
+            pending.append(workers.apply_async(_sketch_chunk, (task,)))
+        while pending:
+            out, src, nb, g, sk = pending.popleft().get()
+            for task in itertools.islice(results, 1):
+                pending.append(workers.apply_async(_sketch_chunk, (task,)))
             nbytes += nb
             gen_cpu += g
             sketch_cpu += sk
