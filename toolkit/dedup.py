@@ -155,10 +155,18 @@ class Sketch:
     signature: np.ndarray
 
 
+@lru_cache(maxsize=4096)
 def sketch(body: str) -> Sketch:
-    """Shingles and signature of ``body`` (picklable, so worker processes can compute it)."""
+    """Shingles and signature of ``body`` (picklable, so worker processes can compute it).
+
+    Cached: re-listed and syndicated bodies repeat, and cleaning hands back the
+    same string object for a repeated body. The arrays are read-only.
+    """
     s = shingle_array(body)
-    return Sketch(s, signature(s))
+    sig = signature(s)
+    s.flags.writeable = False
+    sig.flags.writeable = False
+    return Sketch(s, sig)
 
 
 @dataclass(frozen=True)
