@@ -70,3 +70,65 @@ def test_every_article_gets_a_story_and_duplicates_point_inside_it(bodies):
         if canon is not None:
             assert result.duplicate_of[canon] is None
             assert result.story_id[art] == result.story_id[canon]
+
+
+def _synthetic_corpus(seed_corpus, *, seed: int = 0):
+    """Distinct articles of 400-800 words from seed sentences (20 % of words substituted),
+    then truncated copies (their first 30-60 %) and lightly edited copies (2 % of words changed)."""
+    import random
+    import re
+
+    rng = random.Random(seed)
+    sentences = [s.split() for body in seed_corpus.articles["body"] for s in re.split(r"(?<=[.!?])\s+", body) if len(s.split()) >= 4]
+    vocab = sorted({w for s in sentences for w in s} | {f"w{k}" for k in range(5000)})
+    originals = []
+    for _ in range(240):
+        words: list[str] = []
+        target = rng.randint(400, 800)
+        while len(words) < target:
+            words.extend(rng.choice(sentences))
+        originals.append([rng.choice(vocab) if rng.random() < 0.2 else w for w in words[:target]])
+    truncated = [(k, o[: int(len(o) * rng.uniform(0.3, 0.6))]) for k, o in enumerate(originals[:30])]
+    edited = [(k, [rng.choice(vocab) if rng.random() < 0.02 else w for w in o]) for k, o in enumerate(originals[30:60], start=30)]
+    return [" ".join(o) for o in originals], [(k, " ".join(w)) for k, w in truncated], [(k, " ".join(w)) for k, w in edited]
+
+
+def test_truncated_and_edited_copies_are_grouped_and_unrelated_ones_are_not(seed_corpus):
+    originals, truncated, edited = _synthetic_corpus(seed_corpus)
+    items = [DedupInput(f"o{k}", k, "Outlet A", body) for k, body in enumerate(originals)]
+    n = len(items)
+    items += [DedupInput(f"t{k}", n + i, "Outlet A", body) for i, (k, body) in enumerate(truncated)]
+    items += [DedupInput(f"e{k}", n + len(truncated) + i, "Outlet B", body) for i, (k, body) in enumerate(edited)]
+    # the generator makes what the test claims: copies above the threshold, unrelated articles far below it
+    assert all(containment(shingles(originals[k]), shingles(b)) >= 0.9 for k, b in truncated)
+    assert all(containment(shingles(originals[k]), shingles(b)) >= CONTAINMENT_THRESHOLD for k, b in edited)
+    sample = [shingles(b) for b in originals[:60]]
+    assert max(containment(a, b) for a, b in itertools.combinations(sample, 2)) < 0.3
+    result = find_duplicates(items)
+    story = result.story_id
+    truncated_found = sum(story[f"t{k}"] == story[f"o{k}"] for k, _ in truncated)
+    edited_found = sum(story[f"e{k}"] == story[f"o{k}"] for k, _ in edited)
+    # measured: 30 of 30 and 30 of 30; the bound leaves room for MinHash's variance
+    assert truncated_found >= 28
+    assert edited_found >= 28
+    # a truncated copy in the same outlet points at its original; an edit in another outlet is wire copy
+    assert sum(result.duplicate_of[f"t{k}"] == f"o{k}" for k, _ in truncated) == truncated_found
+    assert all(result.duplicate_of[f"e{k}"] is None for k, _ in edited)
+    # no unrelated originals share a story
+    assert len({story[f"o{k}"] for k in range(len(originals))}) == len(originals)
+
+
+def test_index_spills_to_a_private_directory_it_removes():
+    import stat
+
+    from toolkit.dedup import DuplicateIndex
+
+    index = DuplicateIndex()
+    folder = index._dir
+    index.add("A", STORY)
+    index.add("B", STORY.upper())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    found = index.resolve_positions()
+    assert found.n_exact == 1 and found.duplicate_of.tolist() == [-1, -1] and found.story.tolist() == [0, 0]
+    index.close()
+    assert not folder.exists()

@@ -22,7 +22,7 @@ import polars as pl
 from toolkit import schema
 from toolkit.atomic import staged, write_json
 from toolkit.articles import BuiltArticle, build_article, content_id
-from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex
+from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex, Sketch, sketch
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, PageParser
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
@@ -200,6 +200,7 @@ class _Builder:
     def __init__(self, registry: OutletRegistry) -> None:
         self.registry = registry
         self.built: list[BuiltArticle] = []
+        self.sketches: list[Sketch] = []
         self.index = DuplicateIndex()
         self.meta: list[pl.DataFrame] = []
         self.paragraph_kinds: Counter[str] = Counter()
@@ -215,6 +216,7 @@ class _Builder:
     def absorb(self, outcome: _FileOutcome) -> None:
         """Take in what one file produced, in input order."""
         self.built.extend(outcome.built)
+        self.sketches.extend(outcome.sketches)
         self.files.append(outcome.file_report)
         self.removed.update(outcome.removed)
         self.chrome_reasons.update(outcome.chrome_reasons)
@@ -244,6 +246,8 @@ class _FileOutcome:
     chrome_reasons: Counter[str]
     unplaced: list[dict[str, Any]]
     warnings: list[str]
+    # duplicate-detection sketches of the bodies, computed where the file is parsed (a worker)
+    sketches: list[Sketch] = field(default_factory=list)
 
 
 def _process_page(task: _Task) -> _FileOutcome:
@@ -318,11 +322,11 @@ def _process_table(task: _Task) -> _FileOutcome:
 def _process(task: _Task) -> _FileOutcome | CorpusError:
     """Process one file; a CorpusError is returned, not raised, so order is kept."""
     try:
-        if task.path.suffix.lower() in TABLE_SUFFIXES:
-            return _process_table(task)
-        return _process_page(task)
+        outcome = _process_table(task) if task.path.suffix.lower() in TABLE_SUFFIXES else _process_page(task)
     except CorpusError as exc:
         return exc
+    outcome.sketches = [sketch(b.row["body"]) for b in outcome.built]
+    return outcome
 
 
 def _workers(n_jobs: int | None, n_files: int) -> int:
@@ -351,7 +355,7 @@ def _take_rows(builder: _Builder) -> tuple[pl.DataFrame, pl.DataFrame]:
     p_positions: list[int] = []
     p_texts: list[str] = []
     p_kinds: list[str] = []
-    for built in builder.built:
+    for built, body_sketch in zip(builder.built, builder.sketches, strict=True):
         row = dict(built.row)
         # Content ids; an exact repeat of the same block gets "-2", "-3", ... in input order.
         base = content_id(row["outlet"], row["title"], row["body"])
@@ -360,7 +364,7 @@ def _take_rows(builder: _Builder) -> tuple[pl.DataFrame, pl.DataFrame]:
         n = builder._seen_ids[key]
         row["article_id"] = article_id = base if n == 1 else f"{base}-{n}"
         row["n_paragraphs"] = len(built.pieces)
-        builder.index.add(row["outlet"], row["body"])
+        builder.index.add_sketch(row["outlet"], len(row["body"]), body_sketch)
         rows.append(row)
         for pos, piece in enumerate(built.pieces):
             builder.paragraph_kinds[piece.kind] += 1
@@ -370,6 +374,7 @@ def _take_rows(builder: _Builder) -> tuple[pl.DataFrame, pl.DataFrame]:
             p_texts.append(piece.text)
             p_kinds.append(piece.kind)
     builder.built = []
+    builder.sketches = []
     base_schema = pl.Schema({k: v for k, v in schema.ARTICLES.items() if k not in RESOLVED})
     articles = pl.DataFrame(rows, schema=base_schema) if rows else schema.empty(base_schema)
     # What duplicate resolution needs, kept as a compact columnar frame.
@@ -383,7 +388,10 @@ def _take_rows(builder: _Builder) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _resolve(builder: _Builder, registry: OutletRegistry) -> tuple[pl.DataFrame, _Dedup]:
     """Duplicates, stories and filled metadata for every article, as a small frame."""
-    found = builder.index.resolve_positions(max_pairs=MAX_LISTED_PAIRS)
+    try:
+        found = builder.index.resolve_positions(max_pairs=MAX_LISTED_PAIRS)
+    finally:
+        builder.index.close()  # its spill files are no longer needed
     meta = pl.concat(builder.meta) if builder.meta else schema.empty(META_SCHEMA)
     meta = meta.with_row_index("pos").with_columns(
         pl.Series("dup_pos", found.duplicate_of, dtype=pl.Int64).replace(-1, None),
@@ -476,7 +484,7 @@ def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup:
         "paragraphs": n_paragraphs,
         "paragraph_kinds": dict(sorted(builder.paragraph_kinds.items())),
         "dedup": {
-            "method": "word 5-gram shingles; datasketch MinHashLSHEnsemble candidates; exact containment check",
+            "method": "word 5-gram shingles; size-partitioned MinHash LSH candidates; exact containment check",
             "shingle_words": SHINGLE_WORDS,
             "num_perm": NUM_PERM,
             "containment_threshold": CONTAINMENT_THRESHOLD,
