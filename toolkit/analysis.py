@@ -95,13 +95,18 @@ def _publish(staging: Path, directory: Path) -> None:
     marker.unlink()
 
 
-def _read(directory: Path, name: str) -> pl.DataFrame:
+def _input(directory: Path, name: str) -> Path:
+    """``DIR/NAME.parquet``, or an :class:`AnalysisError` saying which earlier step makes it."""
     path = directory / f"{name}.parquet"
     if not path.exists():
         hint = "run 'python -m toolkit embed DIR' first" if name == "embeddings" else "run 'python -m toolkit ingest ... --out DIR' first"
         msg = f"got no {path.name} in {directory}, expected the output of the earlier steps ({hint})"
         raise AnalysisError(msg)
-    return pl.read_parquet(path)
+    return path
+
+
+def _read(directory: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(_input(directory, name))
 
 
 def _stability_summary(stability: pl.DataFrame | None) -> dict[str, float] | None:
@@ -170,7 +175,7 @@ def analyze_dir(
     # Staging folders of runs killed before publishing hold nothing anyone reads.
     for stale in directory.glob(f"{_STAGING_PREFIX}*"):
         shutil.rmtree(stale, ignore_errors=True)
-    _read(directory, "articles")  # fail before making a staging folder in a folder that is not a corpus
+    _input(directory, "articles")  # fail before making a staging folder in a folder that is not a corpus
     staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=directory))
     try:
         record = _analyze(directory, staging, random_state=random_state, outlier_policy=outlier_policy, wire_policy=wire_policy,

@@ -593,22 +593,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     s = sub.add_parser("student", help="write notebook copies without the solution cells")
     s.add_argument("--out", default=str(ROOT / "build" / "student"))
     args = parser.parse_args(argv)
-    from toolkit.errors import ToolkitError
-    from toolkit.safe import printable
+    from toolkit.cli import one_line_errors
 
-    try:
+    def run() -> int:
         if args.command == "build":
             build_appendix(args.out, corpus=args.corpus, embeddings=args.embeddings, model=args.model, seed=args.seed)
         else:
             for path in write_student(args.out):
                 print(path)
-    except KeyboardInterrupt:
-        print("interrupted (the appendix folder is marked INCOMPLETE)", file=sys.stderr)
-        return 130
-    except ToolkitError as exc:
-        print(f"error: {printable(exc)}", file=sys.stderr)
-        return 2
-    return 0
+        return 0
+
+    return one_line_errors(run, interrupted="interrupted (the appendix folder is marked INCOMPLETE)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
@@ -189,14 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return the exit code."""
-    args = build_parser().parse_args(argv)
+def one_line_errors(action: Callable[[], int], *, interrupted: str = "interrupted") -> int:
+    """Run ``action`` and turn any failure into one line on stderr and an exit code.
+
+    Ctrl-C gives ``interrupted`` and 130; a :class:`ToolkitError` 2; anything
+    else 1 (``TOOLKIT_DEBUG=1`` shows the traceback instead). Used by every
+    command line of the toolkit.
+    """
     try:
-        return args.func(args)
+        return action()
     except KeyboardInterrupt:
         # Outputs are written atomically, so an interrupted step leaves the previous files.
-        print("interrupted", file=sys.stderr)
+        print(interrupted, file=sys.stderr)
         return 130
     except ToolkitError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
@@ -206,6 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {type(exc).__name__}: {printable(exc)}", file=sys.stderr)
         return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code."""
+    args = build_parser().parse_args(argv)
+    return one_line_errors(lambda: args.func(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

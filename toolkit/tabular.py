@@ -103,7 +103,7 @@ def read_article_table(
     dates = _dates(frame, lower, path, lines, date_format)
     out: list[RawArticle] = []
     for k, row in enumerate(frame.iter_rows(named=True)):
-        line = row["__line"] if "__line" in row else k + offset
+        line = lines[k]
         values = {c: row[lower[c]] for c in (*REQUIRED, *OPTIONAL) if c in lower}
         for col in REQUIRED:
             value = values[col]
