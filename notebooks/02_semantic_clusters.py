@@ -20,8 +20,8 @@
 #
 # - How are paragraphs turned into vectors, and how do we know which model made them?
 # - Which groups of paragraphs say similar things, and what are those groups about?
-# - Which paragraphs fit no group, and does that noise fall evenly on the outlets?
-# - How much do the clusters depend on the random seed?
+# - Which paragraphs does a density method leave unclustered, and does that noise fall evenly on the outlets?
+# - How much do the clusters depend on the random seed, on float noise and on which articles are in the corpus?
 # - What does the map of paragraphs show, and what does it **not** show?
 #
 # **Learning objectives.** After this notebook you can
@@ -45,7 +45,7 @@
 # Parameters (papermill can override them: papermill 02_semantic_clusters.ipynb out.ipynb -p seed 1).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
 model = None  # embedding model name or path; None = the toolkit default (offline)
-seed = 0  # UMAP seed for clustering and the map; stability uses this and the next seeds
+seed = 0  # seed for the clustering and the map; stability uses this and the next seeds
 output_dir = "../build/appendix"  # where tables, figures and maps are saved
 
 # %%
@@ -126,11 +126,14 @@ provenance_table
 # %% [markdown]
 # ## 2. Clusters
 #
-# Paragraphs are reduced with UMAP (cosine, a few dimensions, fixed seed) and
-# grouped by HDBSCAN; on a small corpus the toolkit falls back to agglomerative
-# clustering and says so. Paragraphs that fit no cluster are **outliers**; by
-# default they are reassigned to the nearest cluster centroid in the original
-# embedding space, and flagged `reassigned`.
+# By default paragraphs are grouped by **k-means** on the first 20 principal
+# components of their unit vectors, keeping the best of 100 random starts. The
+# number of clusters k is chosen from the data: among the k whose clusters come
+# out the same when the scan is repeated with another seed, the one with the best
+# silhouette (how much closer each paragraph is to its own cluster than to the
+# next). Every paragraph gets a cluster. This choice is about reproducibility:
+# a reader who re-runs the appendix on another machine should get the same
+# clusters (section 4 measures it).
 
 # %%
 clusters, cluster_report = cluster_paragraphs_with_report(vectors, chosen, random_state=seed)
@@ -145,11 +148,13 @@ display(toolkit.prose(toolkit.escape_markdown(cluster_report.summary())))
 sizes
 
 # %%
+k_by = cluster_report.params.get("k_by")
 display(toolkit.prose(
     f"Method used: **{cluster_report.method_used}**"
-    + (f" (fallback: {cluster_report.fallback})" if cluster_report.fallback else "")
-    + f". **{cluster_report.n_clusters}** clusters; **{cluster_report.n_outliers}** paragraphs "
-    f"(**{cluster_report.outlier_share:.1%}**) fitted no cluster, and **{cluster_report.n_reassigned}** of them were reassigned."
+    + (f" (fallback: {toolkit.escape_markdown(cluster_report.fallback)})" if cluster_report.fallback else "")
+    + f". **{cluster_report.n_clusters}** cluster{'s' if cluster_report.n_clusters != 1 else ''}"
+    + (f", k chosen by {toolkit.escape_markdown(k_by)}" if k_by else "")
+    + f"; **{cluster_report.n_outliers}** paragraphs (**{cluster_report.outlier_share:.1%}**) fitted no cluster."
 ))
 
 # %% [markdown]
@@ -183,14 +188,22 @@ for row in representatives.filter(pl.col("rank") == 1).iter_rows(named=True):
     display(toolkit.prose(f"**Cluster {row['cluster']}: {toolkit.escape_markdown(row['cluster_label'])}** (cosine to centroid {row['similarity']:.2f})\n\n> {toolkit.escape_markdown(row['text'])}"))
 
 # %% [markdown]
-# ## 3. Outliers per outlet
+# ## 3. A density method and its outliers
 #
-# If one outlet's paragraphs are outliers far more often than the others', the
-# clusters describe the other outlets' vocabulary, and differences in cluster
-# shares are partly noise. Look at this table before comparing outlets.
+# k-means puts every paragraph in a cluster. A density method, HDBSCAN after a
+# UMAP reduction (`method="hdbscan"`, the pipeline BERTopic uses), instead leaves
+# paragraphs that sit in no dense region as **outliers** (cluster -1). Outliers
+# are informative, but they have a cost: if one outlet's paragraphs are outliers
+# far more often than the others', the clusters describe the other outlets'
+# vocabulary, and differences in cluster shares are partly noise. Look at this
+# table before comparing outlets on density clusters. (On fewer than 30
+# paragraphs the toolkit falls back to agglomerative clustering, which has no
+# outliers, and says so.)
 
 # %%
-rates = outlier_rates(clusters, chosen, articles).with_columns(pl.col("rate").round(6))
+density, density_report = cluster_paragraphs_with_report(vectors, chosen, method="hdbscan", outlier_policy="keep", random_state=seed)
+save_table(density, "02_density_clusters", output_dir)
+rates = outlier_rates(density, chosen, articles).with_columns(pl.col("rate").round(6))
 save_table(rates, "02_outlier_rates", output_dir)
 rates
 
@@ -221,11 +234,29 @@ display(toolkit.prose(
 ))
 
 # %% [markdown]
+# How far do the two methods agree? The adjusted Rand index (ARI) compares two
+# partitions of the same paragraphs: one is identical, zero is chance agreement.
+# Outliers are left out of the comparison.
+
+# %%
+from sklearn.metrics import adjusted_rand_score
+
+both = clusters.select("paragraph_id", "cluster").join(
+    density.filter(pl.col("cluster") >= 0).select("paragraph_id", pl.col("cluster").alias("density_cluster")), on="paragraph_id"
+)
+method_ari = float(adjusted_rand_score(both["cluster"].to_list(), both["density_cluster"].to_list())) if both.height else float("nan")
+display(toolkit.prose(
+    f"{toolkit.escape_markdown(density_report.method_used)} found **{density_report.n_clusters}** clusters and "
+    f"**{density_report.n_outliers}** outliers (**{density_report.outlier_share:.1%}**); on the **{both.height}** paragraphs "
+    f"it clustered, it agrees with the default k-means clusters at ARI **{method_ari:.2f}**."
+))
+
+# %% [markdown]
 # ## 4. Stability across seeds, float noise and articles
 #
-# UMAP is random; a fixed seed makes a run repeatable, not right. Re-running with
-# other seeds and comparing the partitions (adjusted Rand index, ARI: one is
-# identical, zero is chance agreement) shows how much of the clustering is the seed.
+# k-means starts from random centres; a fixed seed makes a run repeatable, not
+# right. Re-running with other seeds and comparing the partitions (ARI) shows how
+# much of the clustering is the seed.
 # Two more re-runs matter to a reader who repeats the analysis: the same vectors
 # with float-rounding noise (`noise=1e-6`: another machine), and a share of the articles (`fraction=0.8`: another
 # sample of the news), compared on the paragraphs both runs share. Per cluster,
@@ -329,8 +360,11 @@ display(toolkit.prose(
 #
 # - A cluster label lists words, not a frame. Read the representative paragraphs of
 #   one cluster: is it a topic (what is talked about) or a frame (how it is told)?
-# - Outliers were reassigned to the nearest centroid. When would you rather keep them
-#   apart (`outlier_policy="keep"`), and what would change in the outlet comparison?
+# - HDBSCAN's outliers were kept apart here (`outlier_policy="keep"`); by default
+#   they are reassigned to the nearest centroid. Which would you report in an outlet
+#   comparison, and what would change?
+# - Fix the number of clusters (`n_clusters=8`) and re-run the stability check.
+#   What happens to the seed and subsample ARI, and why?
 # - Look at the stability table. Would you expect the same agreement across seeds
 #   on a much larger corpus covering many events? Why?
 # - Two outlets sit far apart on the map. What can you conclude, and what would you
@@ -343,7 +377,8 @@ display(toolkit.prose(
 #   `sha256`) must agree before two analyses are compared.
 # - Clusters come with c-TF-IDF labels; read the representative paragraphs before
 #   trusting a label.
-# - Check the outlier rate per outlet before reading cluster shares as framing.
+# - With a density method, check the outlier rate per outlet before reading cluster
+#   shares as framing.
 # - Report stability across seeds (ARI, per-cluster Jaccard), not one seed's result.
 # - On a UMAP map only local neighbourhoods mean something; gaps, areas and axes do
 #   not. Measure in the original embedding space.
