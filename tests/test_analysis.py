@@ -254,3 +254,45 @@ def test_frame_detections_are_independent_and_marked_unvalidated(analysed):
     assert {"lexicon_score", "lexicon_hits"} <= set(det.columns)
     shares = pl.read_parquet(folder / "outlet_frames.parquet")
     assert set(shares["validation"]) == {"unvalidated"} and set(shares["scorer"]) == {"score_frames:primary"}
+
+
+def _copy_inputs(folder: Path, target: Path) -> Path:
+    for name in ("articles.parquet", "paragraphs.parquet", "embeddings.parquet"):
+        (target / name).write_bytes((folder / name).read_bytes())
+    return target
+
+
+def test_cli_analyze_takes_the_main_options(analysed, tmp_path, capsys):
+    """Issue 13 item 5: method, k, outlier and wire policies, colour columns, no stability run; progress on request."""
+    folder = _copy_inputs(analysed[0][0], tmp_path)
+    argv = ["analyze", str(folder), "--method", "agglomerative", "--n-clusters", "4", "--wire-policy", "keep",
+            "--color-by", "outlet_country,outlet", "--no-stability"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("analysed 101 paragraphs: 4 clusters by agglomerative")
+    assert out[1].startswith("cluster stability: not measured (--no-stability)")
+    record = json.loads((folder / "analysis_report.json").read_text())
+    assert record["clustering"]["method"] == "agglomerative" and record["clustering"]["n_clusters"] == 4
+    assert record["stability"] is None and record["wire_policy"] == "keep"
+    assert set(pl.read_parquet(folder / "outlet_distances.parquet")["wire_policy"]) == {"keep"}
+    html = (folder / "map.html").read_text(encoding="utf-8")
+    assert "Outlet country" in html or "outlet_country" in html
+    # A misspelt colour column fails before any clustering, naming the columns it could be.
+    before = (folder / "clusters.parquet").read_bytes()
+    assert main(["analyze", str(folder), "--color-by", "outlett"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "got color_by=['outlett']" in err and "'outlet'" in err
+    assert (folder / "clusters.parquet").read_bytes() == before
+
+
+def test_analyze_progress_lines_go_to_stderr_when_asked(analysed, tmp_path, capsys):
+    folder = _copy_inputs(analysed[0][0], tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analyze_dir(folder, stability_seeds=(), figures=False, progress=True)
+    err = capsys.readouterr().err.splitlines()
+    stages = [re.sub(r"^analyze \[\s*[\d.]+ s\] ", "", line) for line in err]
+    assert stages[0] == "clustering 101 paragraphs (kmeans)" and stages[-1] == "done"
+    assert "projecting the map (UMAP)" in stages and all(line.startswith("analyze [") for line in err)
+    analyze_dir(folder, stability_seeds=(), figures=False, progress=False)
+    assert capsys.readouterr().err == ""

@@ -57,6 +57,33 @@ from toolkit.atomic import write_json, write_parquet
 from toolkit.errors import ToolkitError
 
 STABILITY_SEEDS = (0, 1, 2, 3, 4)
+#: Columns the analysis map can be coloured by (the first colours the static map).
+MAP_COLOURS = ("outlet", "outlet_country", "cluster_label", "event_label")
+#: Map-data columns that do not come from the articles frame.
+_MAP_OWN_COLUMNS = ("paragraph_id", "article_id", "position", "kind", "text", "cluster", "cluster_label", "event_id", "event_label")
+
+
+class _Stages:
+    """One line per stage on stderr, with the seconds since the run began; silent unless asked or on a terminal."""
+
+    def __init__(self, progress: bool | None) -> None:
+        import sys
+        import time
+
+        if progress is None:
+            progress = sys.stderr.isatty() and not os.environ.get("CI")
+        self.enabled = bool(progress)
+        self.start = time.perf_counter()
+        self.clock = time.perf_counter
+
+    def __call__(self, what: str) -> None:
+        if self.enabled:
+            import sys
+
+            print(f"analyze [{self.clock() - self.start:6.1f} s] {what}", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        self("done")
 #: Stands in DIR while a run moves its outputs into place.
 INCOMPLETE_MARKER = "ANALYSIS_INCOMPLETE"
 _STAGING_PREFIX = ".analyze-"
@@ -144,6 +171,11 @@ def analyze_dir(
     wire_policy: str = "merge",
     stability_seeds: tuple[int, ...] = STABILITY_SEEDS,
     figures: bool = True,
+    method: str = "kmeans",
+    n_clusters: int | None = None,
+    min_cluster_size: int | None = None,
+    color_by: tuple[str, ...] = MAP_COLOURS,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Cluster, group events and map the corpus in ``directory``.
 
@@ -165,6 +197,20 @@ def analyze_dir(
         :func:`toolkit.clustering.cluster_stability`); empty to skip.
     figures : bool, default True
         Write ``map.html``, ``map.png`` and ``map.svg``.
+    method : {"kmeans", "hdbscan", "agglomerative"}, default "kmeans"
+        Clustering method (:func:`toolkit.clustering.cluster_paragraphs`).
+    n_clusters : int, optional
+        A fixed number of clusters ("kmeans", "agglomerative"); by default
+        chosen from the data.
+    min_cluster_size : int, optional
+        HDBSCAN's smallest cluster ("hdbscan").
+    color_by : tuple of str
+        Columns the interactive map can be coloured by (the first one
+        colours the static map); any column of the map data, including
+        ``frame`` and columns carried from the user's table.
+    progress : bool, optional
+        One line per stage on stderr; None shows it when stderr is a
+        terminal (and not under CI).
 
     Returns
     -------
@@ -179,7 +225,9 @@ def analyze_dir(
     staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=directory))
     try:
         record = _analyze(directory, staging, random_state=random_state, outlier_policy=outlier_policy, wire_policy=wire_policy,
-                          stability_seeds=stability_seeds, figures=figures)
+                          stability_seeds=stability_seeds, figures=figures,
+                          cluster_options={"method": method, "n_clusters": n_clusters, "min_cluster_size": min_cluster_size},
+                          color_by=tuple(color_by), stage=_Stages(progress))
         _publish(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -195,6 +243,9 @@ def _analyze(
     wire_policy: str,
     stability_seeds: tuple[int, ...],
     figures: bool,
+    cluster_options: dict[str, Any],
+    color_by: tuple[str, ...],
+    stage: _Stages,
 ) -> dict[str, Any]:
     """The work of :func:`analyze_dir`: read from ``directory``, write every output to ``staging``."""
     from toolkit.clustering import cluster_paragraphs_with_report, cluster_stability, outlier_rates, representative_paragraphs
@@ -210,12 +261,21 @@ def _analyze(
     articles = _read(directory, "articles")
     paragraphs = _read(directory, "paragraphs")
     embeddings = _read(directory, "embeddings")
+    # A misspelt colour column fails now, not after the clustering.
+    known = {*_MAP_OWN_COLUMNS, *articles.columns}
+    if figures and (not color_by or any(c not in known for c in color_by)):
+        msg = f"got color_by={list(color_by)}, expected names among {sorted(known)}"
+        raise AnalysisError(msg)
 
     chosen = analysis_paragraphs(articles, paragraphs)
     vectors = embeddings.join(chosen.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
-    clusters, report = cluster_paragraphs_with_report(vectors, chosen, outlier_policy=outlier_policy, random_state=random_state)
+    stage(f"clustering {chosen.height} paragraphs ({cluster_options['method']})")
+    clusters, report = cluster_paragraphs_with_report(vectors, chosen, outlier_policy=outlier_policy, random_state=random_state, **cluster_options)
+    stage("grouping events")
     events = group_events(articles, paragraphs, embeddings)
+    stage("projecting the map (UMAP)")
     coords = project(vectors, random_state=random_state)
+    stage("outlet measures")
 
     framing = framing_tables(articles, paragraphs, embeddings, clusters=clusters, seed=random_state, wire=wire_policy)  # applies the policy
     detections = frame_detections(articles, paragraphs, embeddings)
@@ -251,18 +311,23 @@ def _analyze(
 
     rates = outlier_rates(clusters, chosen, articles)
     reps = representative_paragraphs(clusters, vectors, chosen, k=3)
-    stability = cluster_stability(vectors, chosen, seeds=list(stability_seeds), outlier_policy=outlier_policy) if stability_seeds else None
+    if stability_seeds:
+        stage(f"cluster stability ({len(stability_seeds)} seeds, 1e-6 noise, 3 article subsamples)")
+    stability = (cluster_stability(vectors, chosen, seeds=list(stability_seeds), outlier_policy=outlier_policy, **cluster_options)
+                 if stability_seeds else None)
 
     if figures:
+        stage("drawing the maps")
         event_by_paragraph = paragraphs.select("paragraph_id", "article_id").join(
             events.select("article_id", "event_id", "event_label"), on="article_id", how="left", maintain_order="left"
         ).drop("article_id")
         data = map_data(articles, chosen, clusters, event_by_paragraph)
-        static_map(coords, data, color_by="outlet", label_by="cluster_label", path=staging / "map", title="Paragraph map (UMAP), coloured by outlet")
+        static_map(coords, data, color_by=color_by[0], label_by="cluster_label", path=staging / "map",
+                   title=f"Paragraph map (UMAP), coloured by {color_by[0]}")
         interactive_map(
             coords,
             data,
-            color_by=("outlet", "outlet_country", "cluster_label", "event_label"),
+            color_by=color_by,
             path=staging / "map.html",
             title="Paragraph map (UMAP)",
         )
@@ -303,4 +368,5 @@ def _analyze(
         "fightin_words_group": outlets_by_size["outlet"][0],
     }
     write_json(record, staging / "analysis_report.json")
+    stage.done()
     return record

@@ -83,11 +83,23 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     import warnings
 
-    from toolkit.analysis import analyze_dir
+    from toolkit.analysis import MAP_COLOURS, STABILITY_SEEDS, analyze_dir
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fallbacks are recorded in analysis_report.json
-        record = analyze_dir(args.dir, random_state=args.seed, figures=not args.no_figures)
+        record = analyze_dir(
+            args.dir,
+            random_state=args.seed,
+            figures=not args.no_figures,
+            method=args.method,
+            n_clusters=args.n_clusters,
+            min_cluster_size=args.min_cluster_size,
+            outlier_policy=args.outlier_policy,
+            wire_policy=args.wire_policy,
+            color_by=tuple(args.color_by.split(",")) if args.color_by else MAP_COLOURS,
+            stability_seeds=() if args.no_stability else STABILITY_SEEDS,
+            progress=False if args.quiet else None,
+        )
     c = record["clustering"]
     print(
         f"analysed {record['paragraphs_analysed']} paragraphs: {c['n_clusters']} clusters by {c['method_used']}, "
@@ -95,6 +107,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         f"{len(record['events'])} events -> {args.dir}"
     )
     st = record.get("stability_summary")
+    if not st:
+        print("cluster stability: not measured (--no-stability); re-run without it before reading clusters as findings")
     if st:
         parts = [f"seed ARI {st['ari_mean']:.2f} (min {st['ari_min']:.2f})"]
         if "noise_ari" in st:
@@ -166,6 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("dir", type=Path)
     analyze.add_argument("--seed", type=int, default=0, help="random_state for UMAP (default 0)")
     analyze.add_argument("--no-figures", action="store_true", help="tables only, no map.html/map.png")
+    analyze.add_argument("--method", choices=("kmeans", "hdbscan", "agglomerative"), default="kmeans",
+                         help="clustering: kmeans (default; reproducible), hdbscan (UMAP + HDBSCAN, leaves outliers) or agglomerative")
+    analyze.add_argument("--n-clusters", type=int, default=None, metavar="K", help="a fixed number of clusters (kmeans, agglomerative; default: chosen from the data)")
+    analyze.add_argument("--min-cluster-size", type=int, default=None, metavar="N", help="HDBSCAN's smallest cluster (hdbscan)")
+    analyze.add_argument("--outlier-policy", choices=("reassign", "keep", "report"), default="reassign", help="HDBSCAN noise: reassign to the nearest cluster (default), keep as -1, or report")
+    analyze.add_argument("--wire-policy", choices=("merge", "keep", "drop"), default="merge", help="syndicated copies in outlet comparisons (default merge: counted once)")
+    analyze.add_argument("--color-by", default=None, metavar="COLS",
+                         help="comma-separated columns the map can be coloured by, the first colouring the static map (default outlet,outlet_country,cluster_label,event_label)")
+    analyze.add_argument("--no-stability", action="store_true", help="skip the stability re-runs (5 seeds, noise, 3 subsamples); the summary says so")
+    analyze.add_argument("--quiet", action="store_true", help="no progress lines (they are shown only on a terminal anyway)")
     analyze.set_defaults(func=_cmd_analyze)
 
     appendix = sub.add_parser("appendix", help="execute every notebook that applies to a corpus and write the appendix folder")
