@@ -107,3 +107,76 @@ def test_one_bad_date_is_reported_not_silently_dropped(tmp_path):
     report = toolkit.write_corpus([good, bad], tmp_path / "out", skip_invalid=True)
     assert [(s["file"].rsplit("/", 1)[-1], s["line"]) for s in report["skipped_files"]] == [("b_bad.csv", 4)]
     assert "date_format" in report["skipped_files"][0]["error"]
+
+
+# --------------------------------------------------------------------------- column mapping
+
+MEDIA_CLOUD = [
+    {"id": "mc-1", "title": "Chiefs meet", "source": "Korea Herald", "content_original": "The chiefs met on Friday in Seoul.",
+     "date": "2025-07-11", "url": "https://example.org/1"},
+    {"id": "mc-2", "title": "Ministers talk", "source": "The Korea Herald", "content_original": "The ministers talked for an hour.",
+     "date": "2025-07-12", "url": "https://example.org/2"},
+]
+MAPPING = {"outlet": "source", "body": "content_original", "published": "date"}
+
+
+def test_columns_map_an_export_onto_the_fields(tmp_path):
+    path = tmp_path / "mc.csv"
+    pl.DataFrame(MEDIA_CLOUD).write_csv(path)
+    corpus = toolkit.load_corpus(path, columns=MAPPING)
+    a = corpus.articles
+    assert a["outlet"].to_list() == ["Korea Herald", "Korea Herald"]  # the registry's alias, not a guess
+    assert a["published"].to_list() == [dt.date(2025, 7, 11), dt.date(2025, 7, 12)]
+    assert a["body"].to_list() == ["The chiefs met on Friday in Seoul.", "The ministers talked for an hour."]
+    assert corpus.report["files"][0]["columns"] == {"outlet": "source", "title": "title", "body": "content_original", "published": "date"}
+    # field names are case-insensitive, column names too
+    again = toolkit.load_corpus(path, columns={"Outlet": "SOURCE", "body": "Content_Original", "published": "date"})
+    assert again.articles["article_id"].to_list() == a["article_id"].to_list()
+
+
+def test_without_a_mapping_the_error_suggests_one_and_guesses_nothing(tmp_path):
+    path = tmp_path / "mc.csv"
+    pl.DataFrame(MEDIA_CLOUD).write_csv(path)
+    with pytest.raises(toolkit.CorpusError) as err:
+        toolkit.load_corpus(path)
+    assert err.value.line == 1 and err.value.path == str(path)
+    assert "missing ['outlet', 'body']" in err.value.problem
+    assert "--columns outlet=source,body=content_original" in err.value.problem
+
+
+def test_a_mapped_column_missing_from_one_file_names_that_file_and_its_columns(tmp_path):
+    good = tmp_path / "a.csv"
+    pl.DataFrame(MEDIA_CLOUD).write_csv(good)
+    other = tmp_path / "b.jsonl"
+    other.write_text(json.dumps({"title": "t", "outlet": "x", "content_original": "b", "date": "2025-07-01"}) + "\n", encoding="utf-8")
+    with pytest.raises(toolkit.CorpusError) as err:
+        toolkit.load_corpus(tmp_path, columns=MAPPING)
+    assert err.value.path == str(other)
+    assert err.value.problem == (
+        "got columns ['title', 'outlet', 'content_original', 'date'], expected a column 'source' for outlet (from the column mapping)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("columns", "match"),
+    [
+        ({"author": "byline"}, r"got 'author' as a field in the column mapping, expected one of \['outlet', 'title', 'body', 'published', 'section'\]"),
+        ({"outlet": ""}, "expected a column name"),
+        ({"outlet": "source", "section": "Source"}, r"got column 'source' mapped to \['outlet', 'section'\]"),
+    ],
+)
+def test_a_bad_mapping_fails_before_reading(tmp_path, columns, match):
+    from toolkit.tabular import ColumnsError
+
+    with pytest.raises(ColumnsError, match=match):
+        toolkit.load_corpus(tmp_path / "does-not-exist.csv", columns=columns)
+
+
+def test_parse_columns():
+    from toolkit.tabular import ColumnsError, parse_columns
+
+    assert parse_columns("outlet=source,body=content_original,published=date") == MAPPING
+    assert parse_columns(["outlet=source", " body = content_original "]) == {"outlet": "source", "body": "content_original"}
+    for bad in ("outlet", "outlet=", "outlet=a,outlet=b", "colour=c"):
+        with pytest.raises(ColumnsError):
+            parse_columns(bad)

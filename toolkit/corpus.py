@@ -28,8 +28,8 @@ from toolkit.layouts import LINE_FATES, PageParser
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
 from toolkit.reading import read_lines
 from toolkit.registry import OutletRegistry, default_chrome, default_registry
+from toolkit.tabular import TABLE_SUFFIXES, check_columns
 
-TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet")
 # The report lists this many duplicate pairs; all are counted, and every copy
 # is flagged in the articles frame itself.
 MAX_LISTED_PAIRS = 500
@@ -68,7 +68,7 @@ class Corpus:
 #: Folders that hold copies or metadata, never corpus text.
 _SKIPPED_FOLDERS = {".git": "version-control folder", ".ipynb_checkpoints": "notebook checkpoint copies"}
 #: Formats people export that this reader does not parse (named, never read as pages).
-UNSUPPORTED_SUFFIXES = (".html", ".htm", ".xlsx", ".xls", ".ods", ".docx", ".doc", ".pdf", ".json", ".zip", ".gz")
+UNSUPPORTED_SUFFIXES = (".html", ".htm", ".xlsx", ".xls", ".ods", ".docx", ".doc", ".pdf", ".zip", ".gz")
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,7 @@ class _Task:
     outlets: str | None
     chrome: str | None
     date_format: str | None = None
+    columns: dict[str, str] | None = None
 
 
 @dataclass
@@ -296,10 +297,10 @@ def _process_page(task: _Task) -> _FileOutcome:
 
 
 def _process_table(task: _Task) -> _FileOutcome:
-    from toolkit.tabular import read_article_table
+    from toolkit.tabular import read_table_with_stats
 
     registry = default_registry(task.outlets)
-    raws, sha = read_article_table(task.path, registry=registry, date_format=task.date_format)
+    raws, sha, stats = read_table_with_stats(task.path, registry=registry, date_format=task.date_format, columns=task.columns)
     for raw in raws:
         raw.source_file = task.name
     removed: Counter[str] = Counter()
@@ -313,6 +314,8 @@ def _process_table(task: _Task) -> _FileOutcome:
         "kind": "table",
         "layout": "tabular",
         "rows": len(raws),
+        **({"blank_rows": stats["blank_rows"]} if stats["blank_rows"] else {}),
+        "columns": stats["columns"],
         "articles": len(built),
         "removed_spans": dict(sorted(removed.items())),
     }
@@ -509,6 +512,7 @@ def load_corpus(
     chrome: PathLike | None = None,
     n_jobs: int | None = None,
     date_format: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> Corpus:
     """Ingest scraped pages and article tables into a :class:`Corpus`.
 
@@ -539,6 +543,13 @@ def load_corpus(
         the file, the line and this option (with ``skip_invalid`` the file
         is listed in the report's skipped files with that message, never
         dropped silently). Pages are not affected.
+    columns : dict, optional
+        ``{field: column}`` naming the columns of article tables that hold
+        the toolkit's fields when the names differ, e.g. ``{"outlet":
+        "source", "body": "content_original", "published": "date"}``.
+        Fields: ``outlet``, ``title``, ``body``, ``published``, ``section``.
+        A mapped column missing from a table is a :class:`CorpusError`
+        naming the file and the columns it has. Pages are not affected.
 
     Returns
     -------
@@ -559,7 +570,7 @@ def load_corpus(
 
     builder, resolved, dedup = _ingest(
         paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome, n_jobs=n_jobs,
-        date_format=date_format,
+        date_format=date_format, columns=columns,
     )
     articles = _finish_articles(pl.concat(articles_parts).lazy(), resolved).collect()
     paragraphs = pl.concat(paragraph_parts)
@@ -578,6 +589,7 @@ def _ingest(
     batch_files: int = 64,
     n_jobs: int | None = None,
     date_format: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> tuple[_Builder, pl.DataFrame, _Dedup]:
     """Read every file, handing rows to ``emit`` every ``batch_files`` files.
 
@@ -585,6 +597,7 @@ def _ingest(
     ids and duplicate bookkeeping stay in this process, in input order, so
     the result does not depend on ``n_jobs``.
     """
+    mapping = check_columns(columns) or None  # a bad mapping fails before any file is read
     registry = default_registry(str(outlets) if outlets else None)
     manifests = _Manifests(manifest, crawl_dates)
     builder = _Builder(registry)
@@ -603,6 +616,7 @@ def _ingest(
                 outlets=str(outlets) if outlets else None,
                 chrome=str(chrome) if chrome else None,
                 date_format=date_format,
+                columns=mapping,
             )
         )
     workers = _workers(n_jobs, len(tasks))
