@@ -180,3 +180,67 @@ def test_parse_columns():
     for bad in ("outlet", "outlet=", "outlet=a,outlet=b", "colour=c"):
         with pytest.raises(ColumnsError):
             parse_columns(bad)
+
+
+# --------------------------------------------------------------------------- extra columns
+
+def test_extra_columns_are_carried_whatever_each_file_holds(tmp_path):
+    from .conftest import SEEDS
+
+    pl.DataFrame(MEDIA_CLOUD).write_csv(tmp_path / "a.csv")
+    rows = [
+        {"source": "NHK", "title": "Typhoon nears", "content_original": "A typhoon neared the coast on Monday.", "date": "2025-07-14",
+         "authors": ["Aiko Sato", "Ken Ito"], "id": 7, "meta": {"lang": "en"}, "__line": "user data"},
+    ]
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    page = tmp_path / "c_page.txt"
+    page.write_bytes((SEEDS / "001_6812afd88af436c7.txt").read_bytes())
+    corpus = toolkit.load_corpus(tmp_path, columns=MAPPING)
+    a = corpus.articles
+    assert a.schema == schema.ARTICLES
+    tables = a.filter(pl.col("layout") == "tabular")
+    assert tables["extra"].to_list() == [
+        [{"name": "id", "value": "mc-1"}, {"name": "url", "value": "https://example.org/1"}],
+        [{"name": "id", "value": "mc-2"}, {"name": "url", "value": "https://example.org/2"}],
+        [{"name": "authors", "value": '["Aiko Sato", "Ken Ito"]'}, {"name": "id", "value": "7"},
+         {"name": "meta", "value": '{"lang": "en"}'}, {"name": "__line", "value": "user data"}],
+    ]
+    assert a.filter(pl.col("layout") != "tabular")["extra"].null_count() == a.height - 3  # pages carry none
+    assert [f.get("extra_columns") for f in corpus.report["files"]] == [["id", "url"], ["authors", "id", "meta", "__line"], None]
+    wide = toolkit.extra_columns(a)
+    assert wide.columns == ["article_id", "id", "url", "authors", "meta", "__line"]
+    assert wide.filter(pl.col("article_id") == tables["article_id"][2]).row(0)[1:] == ("7", None, '["Aiko Sato", "Ken Ito"]', '{"lang": "en"}', "user data")
+    assert wide["id"].null_count() == a.height - 3
+
+
+def test_extra_columns_of_a_parquet_export_keep_their_values(tmp_path):
+    frame = pl.DataFrame({
+        "outlet": ["CNA"], "title": ["Talks end"], "body": ["The talks ended on Tuesday."],
+        "story_id_src": [123456789012], "score": [0.5], "fetched": [dt.datetime(2025, 7, 15, 8, 0)], "tags": [["a", "b"]], "ok": [True],
+    })
+    frame.write_parquet(tmp_path / "e.parquet")
+    extra = toolkit.load_corpus(tmp_path / "e.parquet").articles["extra"][0].to_list()
+    assert extra == [{"name": "story_id_src", "value": "123456789012"}, {"name": "score", "value": "0.5"},
+                     {"name": "fetched", "value": "2025-07-15T08:00:00"}, {"name": "tags", "value": '["a", "b"]'}, {"name": "ok", "value": "true"}]
+
+
+def test_each_copy_keeps_its_own_extras_so_canonical_rows_carry_the_canonical_copy(tmp_path):
+    body = "The chiefs met on Friday in Seoul and talked about costs. " * 3
+    pl.DataFrame({"outlet": ["CNA", "CNA"], "title": ["Chiefs meet", "Chiefs meet"], "body": [body, body + "More detail here."],
+                  "id": ["short", "long"]}).write_csv(tmp_path / "d.csv")
+    corpus = toolkit.load_corpus(tmp_path / "d.csv")
+    canonical = corpus.canonical()
+    assert canonical.height == 1 and canonical["extra"][0].to_list() == [{"name": "id", "value": "long"}]
+    copy = corpus.articles.filter(pl.col("duplicate_of").is_not_null())
+    assert copy["extra"][0].to_list() == [{"name": "id", "value": "short"}]
+
+
+def test_extra_survives_write_corpus_with_pages_first(tmp_path):
+    from .conftest import SEEDS
+
+    pl.DataFrame(MEDIA_CLOUD).write_csv(tmp_path / "z.csv")
+    report = toolkit.write_corpus([SEEDS, tmp_path / "z.csv"], tmp_path / "out", columns=MAPPING, batch_files=2)
+    assert report["files_read"] == 6
+    a = pl.read_parquet(tmp_path / "out" / "articles.parquet")
+    assert a.schema == schema.ARTICLES
+    assert a["extra"].drop_nulls().to_list()[-1] == [{"name": "id", "value": "mc-2"}, {"name": "url", "value": "https://example.org/2"}]

@@ -122,5 +122,6 @@ def build_article(
         "dateline": clean.dateline,
         "captions": list(clean.captions),
         "body": body,
+        "extra": raw.extra,
     }
     return BuiltArticle(row=row, pieces=pieces)

@@ -316,6 +316,7 @@ def _process_table(task: _Task) -> _FileOutcome:
         "rows": len(raws),
         **({"blank_rows": stats["blank_rows"]} if stats["blank_rows"] else {}),
         "columns": stats["columns"],
+        "extra_columns": stats["extra_columns"],
         "articles": len(built),
         "removed_spans": dict(sorted(removed.items())),
     }

@@ -374,6 +374,51 @@ def _text(value: Any, target: str, column: str, path: Path, line: int) -> str | 
     return str(value)
 
 
+def _extra_text(value: Any) -> str | None:
+    """An extra column's value as text: strings as they are, dates ISO, numbers and booleans, lists and objects as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dt.date, dt.time)):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, pl.Series):
+        value = value.to_list()
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def extra_columns(articles: pl.DataFrame) -> pl.DataFrame:
+    """``article_id`` and one String column per name in the ``extra`` lists, in order of first appearance.
+
+    An article whose input had no such column gets null there. Names that
+    clash with a column of the articles frame are kept as they are (this
+    frame holds only ``article_id`` and the extras).
+
+    Parameters
+    ----------
+    articles : pl.DataFrame
+        An articles frame (``corpus.articles`` or ``articles.parquet``).
+
+    Returns
+    -------
+    pl.DataFrame
+        One row per article, in the frame's order.
+    """
+    from toolkit.schema import require_columns
+
+    require_columns(articles, ["article_id", "extra"], name="articles")
+    names: dict[str, None] = {}
+    for pairs in articles["extra"].drop_nulls().to_list():
+        names.update(dict.fromkeys(p["name"] for p in pairs))
+    names.pop("article_id", None)
+    values: dict[str, list[str | None]] = {n: [] for n in names}
+    for pairs in articles["extra"].to_list():
+        row = {p["name"]: p["value"] for p in pairs or []}
+        for n in names:
+            values[n].append(row.get(n))
+    return pl.DataFrame({"article_id": articles["article_id"], **{n: pl.Series(n, v, dtype=pl.String) for n, v in values.items()}})
+
+
 def _dates(table: _Table, fields: dict[str, str], path: Path, date_format: str | None) -> tuple[list[dt.date | None], list[str | None]]:
     """The ``published`` column read as a whole, and each value as text (see :func:`toolkit.dates.parse_date_column`)."""
     if "published" not in fields:
@@ -456,6 +501,9 @@ def read_table_with_stats(
         raise CorpusError(path, None, msg)
     fields = _resolve_fields(table, path, mapping)
     dates, date_texts = _dates(table, fields, path, date_format)
+    used = set(fields.values())
+    extra_names = [c for c in table.names if c not in used]
+    extra_values = [[_extra_text(v) for v in table.columns[c]] for c in extra_names]
     texts: dict[str, list[str | None]] = {}
     for target, column in fields.items():
         if target == "published":
@@ -494,7 +542,8 @@ def read_table_with_stats(
                 date=date,
                 title=values["title"].strip(),
                 body_lines=[b for b in values["body"].splitlines() if b.strip()],
+                extra=[{"name": n, "value": vs[k]} for n, vs in zip(extra_names, extra_values, strict=True)],
             )
         )
-    stats = {"rows": table.height, "blank_rows": table.blank_rows, "columns": dict(fields)}
+    stats = {"rows": table.height, "blank_rows": table.blank_rows, "columns": dict(fields), "extra_columns": extra_names}
     return out, hashlib.sha256(data).hexdigest(), stats
