@@ -244,3 +244,68 @@ def test_extra_survives_write_corpus_with_pages_first(tmp_path):
     a = pl.read_parquet(tmp_path / "out" / "articles.parquet")
     assert a.schema == schema.ARTICLES
     assert a["extra"].drop_nulls().to_list()[-1] == [{"name": "id", "value": "mc-2"}, {"name": "url", "value": "https://example.org/2"}]
+
+
+# --------------------------------------------------------------------------- errors and dates
+
+def test_a_user_column_named_line_is_data(tmp_path):
+    path = tmp_path / "l.csv"
+    pl.DataFrame({"__line": ["7"], "outlet": ["CNA"], "title": ["T"], "body": ["Some body text."]}).write_csv(path)
+    a = toolkit.load_corpus(path).articles
+    assert a["line_start"].to_list() == [2] and a["extra"][0].to_list() == [{"name": "__line", "value": "7"}]
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "line", "problem"),
+    [
+        ("list.jsonl", lambda p: p.write_text('{"outlet": "x", "title": "t", "body": "b"}\n{"outlet": "x", "title": "t", "body": ["b", "c"]}\n'),
+         2, "got a list in 'body' (column 'body'), expected text"),
+        ("obj.json", lambda p: p.write_text('[\n  {"outlet": "x", "title": "t", "body": "b"},\n  {"outlet": {"name": "x"}, "title": "t", "body": "b"}\n]\n'),
+         3, "got an object (struct) in 'outlet' (column 'outlet'), expected text"),
+        ("list.parquet", lambda p: pl.DataFrame({"outlet": ["x", "y"], "title": [None, ["t"]], "body": ["b", "b"]}).write_parquet(p),
+         2, "got a list in 'title' (column 'title'), expected text"),
+        ("struct.parquet", lambda p: pl.DataFrame({"outlet": ["x"], "title": ["t"], "text": [{"a": 1}]}).write_parquet(p),
+         1, "got an object (struct) in 'body' (column 'text'), expected text"),
+        ("ctrl.tsv", lambda p: p.write_text("outlet\ttitle\tbody\nx\tt\tb\nx\tt\u0007\tb\n"),
+         3, "got control character(s) U+0007 CONTROL in 'title' (column 'title'), expected plain text"),
+        ("bad.csv", lambda p: p.write_bytes(b"outlet,title,body\nx,t,b\nx,t,caf\xe9\n"),
+         3, "got byte 0xe9 that is not valid UTF-8, expected UTF-8 CSV text"),
+    ],
+)
+def test_bad_values_name_file_and_line(tmp_path, name, write, line, problem):
+    path = tmp_path / name
+    write(path)
+    kwargs = {"columns": {"body": "text"}} if name == "struct.parquet" else {}
+    with pytest.raises(toolkit.CorpusError) as err:
+        toolkit.load_corpus(path, **kwargs)
+    assert (err.value.path, err.value.line, err.value.problem) == (str(path), line, problem)
+
+
+def test_datetimes_with_and_without_zone_and_iso_times_give_the_date_as_recorded(tmp_path):
+    seoul = pl.Series([dt.datetime(2025, 7, 22, 22, 30), dt.datetime(2025, 7, 23, 1, 0), None]).dt.replace_time_zone("UTC").dt.convert_time_zone("Asia/Seoul")
+    frame = pl.DataFrame({
+        "outlet": ["KBS", "KBS", "KBS"], "title": ["a", "b", "c"], "body": ["One.", "Two.", "Three."],
+        "seoul": seoul,
+        "utc": seoul.dt.convert_time_zone("UTC"),
+        "naive": [dt.datetime(2025, 7, 23, 23, 59), None, dt.datetime(2025, 1, 1)],
+        "day": [dt.date(2025, 7, 23), None, dt.date(2024, 2, 29)],
+    })
+    frame.write_parquet(tmp_path / "t.parquet")
+    got = {
+        col: toolkit.load_corpus(tmp_path / "t.parquet", columns={"published": col}).articles["published"].to_list()
+        for col in ("seoul", "utc", "naive", "day")
+    }
+    assert got == {
+        "seoul": [dt.date(2025, 7, 23), dt.date(2025, 7, 23), None],  # the local date in the column's own zone
+        "utc": [dt.date(2025, 7, 22), dt.date(2025, 7, 23), None],
+        "naive": [dt.date(2025, 7, 23), None, dt.date(2025, 1, 1)],
+        "day": [dt.date(2025, 7, 23), None, dt.date(2024, 2, 29)],
+    }
+    text = toolkit.load_corpus(tmp_path / "t.parquet", columns={"published": "seoul"}).articles["date_text"].to_list()
+    assert text == ["2025-07-23T07:30:00+09:00", "2025-07-23T10:00:00+09:00", None]
+    path = _dated_csv(tmp_path / "iso.csv", ["2025-07-23T10:15:00Z", "2025-07-23 10:15:00+09:00", "2025-07-23T23:30:00-05:00", "2025-07-23T10:15:00.5"])
+    assert set(toolkit.load_corpus(path).articles["published"].to_list()) == {dt.date(2025, 7, 23)}
+    bad = _dated_csv(tmp_path / "bad.csv", ["2025-07-23T10:15:00Z", "2025-07-23T25:00"])
+    with pytest.raises(toolkit.CorpusError, match="expected an ISO date-time") as err:
+        toolkit.load_corpus(bad)
+    assert err.value.line == 3
