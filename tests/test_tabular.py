@@ -309,3 +309,86 @@ def test_datetimes_with_and_without_zone_and_iso_times_give_the_date_as_recorded
     with pytest.raises(toolkit.CorpusError, match="expected an ISO date-time") as err:
         toolkit.load_corpus(bad)
     assert err.value.line == 3
+
+
+# --------------------------------------------------------------------------- real-shaped exports
+
+EXPORTS = __import__("pathlib").Path(__file__).parent / "data" / "exports"
+
+
+def _rows(corpus, *cols):
+    return corpus.articles.select(*cols).rows()
+
+
+def test_media_cloud_style_csv_with_multiline_quoted_text():
+    corpus = toolkit.load_corpus(EXPORTS / "mediacloud.csv", columns={"outlet": "media_name", "body": "text", "published": "publish_date"})
+    assert _rows(corpus, "outlet", "published", "line_start", "line_end") == [
+        ("Korea Herald", dt.date(2025, 7, 11), 2, 4),
+        ("Japan Forward", dt.date(2025, 7, 14), 5, 5),
+        ("CNA", None, 6, 6),
+    ]
+    a = corpus.articles
+    assert a["n_paragraphs"].to_list() == [2, 1, 1]
+    assert '"trilateral"' in a["body"][1]
+    assert [p["name"] for p in a["extra"][0]] == ["id", "indexed_date", "language", "media_url", "url"]
+    assert toolkit.extra_columns(a)["url"][2] == "https://www.channelnewsasia.com/asia/us-seoul-tokyo-ties"
+
+
+def test_pandas_style_tsv_with_an_unnamed_index_and_offsets():
+    corpus = toolkit.load_corpus(EXPORTS / "pandas_export.tsv", columns={"outlet": "source", "body": "text", "published": "date"})
+    assert _rows(corpus, "outlet", "published", "date_text", "line_start", "line_end") == [
+        ("NHK", dt.date(2025, 7, 14), "2025-07-14T10:15:00+09:00", 2, 2),
+        ("Hans India", dt.date(2025, 7, 15), "2025-07-15 18:00:00+05:30", 3, 4),
+    ]
+    assert corpus.articles["extra"][1].to_list() == [{"name": "", "value": "1"}, {"name": "url", "value": "https://www.thehansindia.com/2"},
+                                                     {"name": "authors", "value": None}]
+
+
+def test_news_please_jsonl_a_folder_of_its_json_files_and_a_json_array_agree():
+    mapping = {"outlet": "source_domain", "body": "maintext", "published": "date_publish"}
+    lines = toolkit.load_corpus(EXPORTS / "newsplease.jsonl", columns=mapping)
+    folder = toolkit.load_corpus(EXPORTS / "newsplease", columns=mapping)
+    assert _rows(lines, "outlet", "published", "title") == [
+        ("en.yna.co.kr", dt.date(2025, 7, 11), "Military chiefs of S. Korea, US meet"),
+        ("www.scmp.com", dt.date(2025, 7, 15), "US calls for closer South Korea-Japan defence ties"),
+    ]
+    assert folder.articles.drop("source_file", "line_start", "line_end").equals(lines.articles.drop("source_file", "line_start", "line_end"))
+    assert folder.articles["source_file"].to_list() == ["article_001.json", "article_002.json"]
+    authors = toolkit.extra_columns(lines.articles)["authors"].to_list()
+    assert authors == ['["Kim Eun-jung"]', "[]"]
+    array = toolkit.load_corpus(EXPORTS / "array.json")
+    assert _rows(array, "title", "line_start") == [("Allies meet in Seoul", 2), ("Talks continue", 3)]
+
+
+def test_parquet_as_pandas_writes_it(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "source": ["Korea Herald", "CNA"],
+        "headline": ["Chiefs meet", "Talks end"],
+        "content": ["The chiefs met on Friday.", "The talks ended on Tuesday."],
+        "date": pa.array([1752193800000000000, 1752570000000000000], type=pa.timestamp("ns", tz="UTC")),
+        "word_count": pa.array([5, 5], type=pa.int64()),
+    }).replace_schema_metadata({b"pandas": b'{"index_columns": [{"kind": "range", "start": 0, "stop": 2, "step": 1}], "columns": []}'})
+    pq.write_table(table, tmp_path / "df.parquet")
+    corpus = toolkit.load_corpus(tmp_path / "df.parquet", columns={"outlet": "source", "title": "headline", "body": "content", "published": "date"})
+    assert _rows(corpus, "outlet", "title", "published", "line_start") == [
+        ("Korea Herald", "Chiefs meet", dt.date(2025, 7, 11), 1), ("CNA", "Talks end", dt.date(2025, 7, 15), 2),
+    ]
+    assert corpus.articles["extra"].to_list() == [[{"name": "word_count", "value": "5"}]] * 2
+
+
+def test_json_files_name_their_lines(tmp_path):
+    bad = tmp_path / "a.json"
+    bad.write_text('[\n  {"outlet": "x", "title": "t", "body": "b"},\n  "not an object"\n]\n', encoding="utf-8")
+    with pytest.raises(toolkit.CorpusError, match="got a JSON str, expected an article object in the array") as err:
+        toolkit.load_corpus(bad)
+    assert err.value.line == 3
+    bad.write_text('{"outlet": "x", "title": "t",\n "body": }\n', encoding="utf-8")
+    with pytest.raises(toolkit.CorpusError, match="got invalid JSON") as err:
+        toolkit.load_corpus(bad)
+    assert err.value.line == 2
+    bad.write_text("[]", encoding="utf-8")
+    with pytest.raises(toolkit.CorpusError, match="empty JSON array"):
+        toolkit.load_corpus(bad)

@@ -26,7 +26,7 @@ from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, Duplic
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, PageParser
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
-from toolkit.reading import read_lines
+from toolkit.reading import decode_lines, read_bytes
 from toolkit.registry import OutletRegistry, default_chrome, default_registry
 from toolkit.tabular import TABLE_SUFFIXES, check_columns
 
@@ -68,7 +68,7 @@ class Corpus:
 #: Folders that hold copies or metadata, never corpus text.
 _SKIPPED_FOLDERS = {".git": "version-control folder", ".ipynb_checkpoints": "notebook checkpoint copies"}
 #: Formats people export that this reader does not parse (named, never read as pages).
-UNSUPPORTED_SUFFIXES = (".html", ".htm", ".xlsx", ".xls", ".ods", ".docx", ".doc", ".pdf", ".zip", ".gz")
+UNSUPPORTED_SUFFIXES = (".xlsx", ".xls", ".ods", ".docx", ".doc", ".pdf", ".zip", ".gz")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def discover_inputs(paths: PathLike | Iterable[PathLike]) -> Discovered:
     ------
     CorpusError
         For a path that does not exist, or a file in a format the toolkit
-        does not read (HTML, spreadsheets, PDF, ...), naming it.
+        does not read (spreadsheets, Word, PDF, archives), naming it.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -155,7 +155,7 @@ def discover_inputs(paths: PathLike | Iterable[PathLike]) -> Discovered:
             raise CorpusError(p, None, msg)
     for path, _ in files:
         if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
-            msg = (f"got a {path.suffix} file, expected a page (.txt) or an article table "
+            msg = (f"got a {path.suffix} file, expected a page (.txt or .html) or an article table "
                    f"({', '.join(TABLE_SUFFIXES)}); {path.suffix} is not a supported format")
             raise CorpusError(path, None, msg)
     return Discovered(files, skipped)
@@ -251,11 +251,11 @@ class _FileOutcome:
     sketches: list[Sketch] = field(default_factory=list)
 
 
-def _process_page(task: _Task) -> _FileOutcome:
+def _process_page(task: _Task, data: bytes | None = None) -> _FileOutcome:
     path, crawl = task.path, task.crawl_date
     registry = default_registry(task.outlets)
     parser = PageParser(registry, default_chrome(task.chrome))
-    page = read_lines(path)
+    page = decode_lines(read_bytes(path) if data is None else data, path)
     sha = page.sha256
     notes: list[str] = []
     if task.manifest_sha256 and task.manifest_sha256 != sha:
@@ -323,10 +323,40 @@ def _process_table(task: _Task) -> _FileOutcome:
     return _FileOutcome(built, file_report, removed, Counter(), [], [])
 
 
+def _process_html(task: _Task, data: bytes) -> _FileOutcome:
+    import hashlib
+
+    from toolkit.htmlpages import read_html_page
+
+    registry = default_registry(task.outlets)
+    page = read_html_page(task.path, data, registry=registry)
+    page.raw.source_file = task.name
+    removed: Counter[str] = Counter()
+    built = build_article(page.raw, crawl_date=None, registry=registry, ledger=None, removed=removed)
+    if built.row["byline"] is None and page.author:
+        built.row["byline"] = page.author
+    file_report = {
+        "file": task.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "kind": "html",
+        "layout": "html",
+        **page.stats,
+        "articles": 1,
+        "removed_spans": dict(sorted(removed.items())),
+    }
+    return _FileOutcome([built], file_report, removed, Counter(), [], page.warnings)
+
+
 def _process(task: _Task) -> _FileOutcome | CorpusError:
     """Process one file; a CorpusError is returned, not raised, so order is kept."""
+    from toolkit.htmlpages import is_html
+
     try:
-        outcome = _process_table(task) if task.path.suffix.lower() in TABLE_SUFFIXES else _process_page(task)
+        if task.path.suffix.lower() in TABLE_SUFFIXES:
+            outcome = _process_table(task)
+        else:
+            data = read_bytes(task.path)
+            outcome = _process_html(task, data) if is_html(task.path, data) else _process_page(task, data)
     except CorpusError as exc:
         return exc
     outcome.sketches = [sketch(b.row["body"]) for b in outcome.built]
@@ -520,9 +550,13 @@ def load_corpus(
     Parameters
     ----------
     paths : path or sequence of paths
-        Files or folders. ``.txt`` (and other text) files are aggregator
-        pages; ``.csv``, ``.jsonl`` and ``.parquet`` files are article tables
-        with at least ``outlet``, ``title`` and ``body`` columns.
+        Files or folders. ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``,
+        ``.json`` (one article object or an array of them) and ``.parquet``
+        files are article tables with at least ``outlet``, ``title`` and
+        ``body`` columns (see ``columns``); ``.html``/``.htm`` files, and any
+        other file that starts with ``<!DOCTYPE html`` or ``<html``, are
+        saved web pages read through trafilatura
+        (:mod:`toolkit.htmlpages`); other files are aggregator text pages.
     manifest : path, optional
         Manifest CSV for every page. By default a ``manifest.csv`` beside
         each page is used when present.

@@ -61,7 +61,7 @@ def embeddings_schema(dim: int) -> pl.Schema:
 PLACEMENTS = ("lead", "listing", "related")
 DATE_BASES = ("absolute", "relative", "unknown")
 PARAGRAPH_KINDS = ("body", "subhead", "deck")
-LAYOUTS = ("article", "listing", "listing_header", "article_header", "tabular")
+LAYOUTS = ("article", "listing", "listing_header", "article_header", "tabular", "html")
 
 COLUMN_DOCS: dict[str, dict[str, str]] = {
     "articles": {
@@ -70,7 +70,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "line_start": "1-based line where the article's block starts in the source file.",
         "line_end": "1-based line where the article's block ends (inclusive).",
         "page_tag": "The listing's hashtag ('Latest news with #Tag'), or the manifest's tag; null on article pages without one.",
-        "layout": "Page layout the block came from: article, listing, listing_header, article_header or tabular (user CSV/JSONL/Parquet).",
+        "layout": "Page layout the block came from: article, listing, listing_header, article_header, tabular (a user table: CSV, TSV, JSONL, JSON, Parquet) or html (a saved web page, main text by trafilatura).",
         "placement": "lead (the page's own article), listing (a block of a tag listing) or related (a 'Related Articles' block).",
         "outlet": "Outlet as printed; filled from the canonical copy when the page omits it (see filled_from_canonical).",
         "outlet_country": "ISO 3166-1 alpha-2 country of the outlet from toolkit/data/outlets.csv; null for an outlet not in the registry.",
