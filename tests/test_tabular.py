@@ -392,3 +392,29 @@ def test_json_files_name_their_lines(tmp_path):
     bad.write_text("[]", encoding="utf-8")
     with pytest.raises(toolkit.CorpusError, match="empty JSON array"):
         toolkit.load_corpus(bad)
+
+
+# --------------------------------------------------------------------------- titles
+
+def test_titles_are_kept_exactly_as_given_and_ids_use_a_normalised_key(tmp_path):
+    titles = [" East Asia faces uneasy alignments ", "Two  spaces\tand a tab", "Trailing newline\n", "\u201cQuoted\u201d title\u00a0"]
+    frame = pl.DataFrame({"outlet": ["CNA"] * 4, "title": titles, "body": [f"Body number {k} of the test." for k in range(4)], "row": ["0", "1", "2", "3"]})
+    for name, write in (("t.csv", frame.write_csv), ("t.parquet", frame.write_parquet)):
+        write(tmp_path / name)
+        a = toolkit.load_corpus(tmp_path / name).articles
+        assert a["title"].to_list() == titles, name
+        # re-joining the user's own table on the title finds every row
+        assert frame.join(a.select("title", "article_id"), on="title", how="inner").height == 4
+    stripped = frame.with_columns(pl.col("title").str.strip_chars())
+    stripped.write_csv(tmp_path / "s.csv")
+    assert toolkit.load_corpus(tmp_path / "s.csv").articles["article_id"].to_list() == a["article_id"].to_list()
+    assert toolkit.load_corpus(EXPORTS / "mediacloud.csv", columns={"outlet": "media_name", "body": "text"}).articles["title"][1] == (
+        " East Asia faces uneasy alignments "
+    )
+
+
+def test_a_title_byline_is_found_behind_leading_space(tmp_path):
+    path = tmp_path / "c.csv"
+    pl.DataFrame({"outlet": ["Korea Herald"], "title": ["  [Lee Byung-jong] Why alliances fray"], "body": ["Alliances fray when costs rise."]}).write_csv(path)
+    row = toolkit.load_corpus(path).articles.row(0, named=True)
+    assert (row["title"], row["byline"]) == ("  [Lee Byung-jong] Why alliances fray", "Lee Byung-jong")

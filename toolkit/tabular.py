@@ -540,7 +540,7 @@ def read_table_with_stats(
                 outlet=registry.canonical(values["outlet"]),
                 section=(section.strip() or None) if section else None,
                 date=date,
-                title=values["title"].strip(),
+                title=values["title"],  # exactly as given: users join back on it
                 body_lines=[b for b in values["body"].splitlines() if b.strip()],
                 extra=[{"name": n, "value": vs[k]} for n, vs in zip(extra_names, extra_values, strict=True)],
             )
