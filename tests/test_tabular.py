@@ -268,6 +268,8 @@ def test_a_user_column_named_line_is_data(tmp_path):
          1, "got an object (struct) in 'body' (column 'text'), expected text"),
         ("ctrl.tsv", lambda p: p.write_text("outlet\ttitle\tbody\nx\tt\tb\nx\tt\u0007\tb\n"),
          3, "got control character(s) U+0007 CONTROL in 'title' (column 'title'), expected plain text"),
+        ("c1.jsonl", lambda p: p.write_text('{"outlet": "x", "title": "t", "body": "b"}\n{"outlet": "x", "title": "t", "body": "b\\u0085c"}\n'),
+         2, "got control character(s) U+0085 CONTROL in 'body' (column 'body'), expected plain text"),
         ("bad.csv", lambda p: p.write_bytes(b"outlet,title,body\nx,t,b\nx,t,caf\xe9\n"),
          3, "got byte 0xe9 that is not valid UTF-8, expected UTF-8 CSV text"),
     ],

@@ -452,6 +452,20 @@ def _dates(table: _Table, fields: dict[str, str], path: Path, date_format: str |
     return dates, texts
 
 
+# The characters toolkit.safe.control_characters names (tab, newline and CR allowed), as one regex over a whole column.
+_CONTROL_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+
+
+def _first_control_row(texts: dict[str, list[str | None]]) -> int | None:
+    """The first row with a control character in any field (one vectorised scan per column), or None."""
+    rows = []
+    for values in texts.values():
+        hits = pl.Series(values, dtype=pl.String).str.contains(_CONTROL_CLASS).arg_true()
+        if hits.len():
+            rows.append(int(hits[0]))
+    return min(rows) if rows else None
+
+
 def read_article_table(
     path: str | Path,
     *,
@@ -510,6 +524,7 @@ def read_table_with_stats(
             texts[target] = date_texts
             continue
         texts[target] = [_text(v, target, column, path, table.lines[k][0]) for k, v in enumerate(table.columns[column])]
+    first_control = _first_control_row(texts)
     out: list[RawArticle] = []
     for k in range(table.height):
         start, end = table.lines[k]
@@ -519,11 +534,12 @@ def read_table_with_stats(
             if value is None or not value.strip():
                 msg = f"got an empty {target!r} (column {fields[target]!r}), expected text in every row"
                 raise CorpusError(path, start, msg)
-        for target, value in values.items():
-            bad = control_characters(value) if value is not None else []
-            if bad:
-                msg = f"got control character(s) {', '.join(bad)} in {target!r} (column {fields[target]!r}), expected plain text"
-                raise CorpusError(path, start, msg)
+        if k == first_control:
+            for target, value in values.items():
+                bad = control_characters(value) if value is not None else []
+                if bad:
+                    msg = f"got control character(s) {', '.join(bad)} in {target!r} (column {fields[target]!r}), expected plain text"
+                    raise CorpusError(path, start, msg)
         published = values.get("published")
         date = None
         if published is not None and dates[k] is not None:
