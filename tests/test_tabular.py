@@ -420,3 +420,11 @@ def test_a_title_byline_is_found_behind_leading_space(tmp_path):
     pl.DataFrame({"outlet": ["Korea Herald"], "title": ["  [Lee Byung-jong] Why alliances fray"], "body": ["Alliances fray when costs rise."]}).write_csv(path)
     row = toolkit.load_corpus(path).articles.row(0, named=True)
     assert (row["title"], row["byline"]) == ("  [Lee Byung-jong] Why alliances fray", "Lee Byung-jong")
+
+
+def test_blank_csv_lines_are_counted_not_read_and_lines_stay_physical(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text('outlet,title,body\nCNA,One,"First body,\nover two lines."\n\nCNA,Two,Second body.\n\n', encoding="utf-8")
+    corpus = toolkit.load_corpus(path)
+    assert _rows(corpus, "title", "line_start", "line_end") == [("One", 2, 3), ("Two", 5, 5)]
+    assert corpus.report["files"][0]["blank_rows"] == 2

@@ -191,7 +191,8 @@ def _read_delimited(path: Path, data: bytes, separator: str) -> _Table:
         msg = f"got an unreadable {kind} table ({str(exc).splitlines()[0]}), expected a valid file"
         raise CorpusError(path, None, msg) from None
     lines: list[tuple[int, int]] | None = None
-    if '"' in text:
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if physical != frame.height + 1:  # some quoted field spans lines: find where each record starts
         lines = _csv_record_lines(text, separator)
         if lines is not None and len(lines) != frame.height:
             lines = None
