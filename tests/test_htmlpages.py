@@ -119,3 +119,23 @@ def test_html_ingest_is_byte_identical_on_rerun(tmp_path, no_network):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     report = json.loads((tmp_path / "a" / "ingest_report.json").read_text())
     assert [f["file"] for f in report["files"]] == [BLOG, NEWS]
+
+
+def test_pages_html_and_tables_mixed_give_the_same_result_with_workers(tmp_path):
+    import warnings
+
+    exports = ROOT / "tests" / "data" / "exports"
+    paths = [SEEDS, HTML, exports / "newsplease", exports / "array.json"]
+    mapping = {"outlet": "source_domain", "body": "maintext", "published": "date_publish"}
+    # array.json names its fields as the toolkit does, so the mapping is checked per file: it fails there
+    with pytest.raises(toolkit.CorpusError, match="expected a column 'source_domain' for outlet"):
+        toolkit.load_corpus(paths, columns=mapping)
+    paths = paths[:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = toolkit.load_corpus(paths, columns=mapping)
+        two = toolkit.load_corpus(paths, columns=mapping, n_jobs=2)
+    assert one.articles.equals(two.articles) and one.paragraphs.equals(two.paragraphs)
+    assert one.articles["layout"].value_counts().sort("layout").rows() == [
+        ("article", 4), ("article_header", 4), ("html", 2), ("listing", 7), ("listing_header", 5), ("tabular", 2),
+    ]
