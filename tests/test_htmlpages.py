@@ -130,12 +130,15 @@ def test_pages_html_and_tables_mixed_give_the_same_result_with_workers(tmp_path)
     # array.json names its fields as the toolkit does, so the mapping is checked per file: it fails there
     with pytest.raises(toolkit.CorpusError, match="expected a column 'source_domain' for outlet"):
         toolkit.load_corpus(paths, columns=mapping)
-    paths = paths[:3]
+    # alternatives: in each file the first column it has
+    mapping = {"outlet": "source_domain|outlet", "body": ["maintext", "body"], "published": "date_publish|published"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         one = toolkit.load_corpus(paths, columns=mapping)
         two = toolkit.load_corpus(paths, columns=mapping, n_jobs=2)
     assert one.articles.equals(two.articles) and one.paragraphs.equals(two.paragraphs)
     assert one.articles["layout"].value_counts().sort("layout").rows() == [
-        ("article", 4), ("article_header", 4), ("html", 2), ("listing", 7), ("listing_header", 5), ("tabular", 2),
+        ("article", 4), ("article_header", 4), ("html", 2), ("listing", 7), ("listing_header", 5), ("tabular", 4),
     ]
+    used = {f["file"]: f["columns"]["outlet"] for f in one.report["files"] if f["kind"] == "table"}
+    assert used == {"article_001.json": "source_domain", "article_002.json": "source_domain", "array.json": "outlet"}

@@ -177,6 +177,9 @@ def test_parse_columns():
 
     assert parse_columns("outlet=source,body=content_original,published=date") == MAPPING
     assert parse_columns(["outlet=source", " body = content_original "]) == {"outlet": "source", "body": "content_original"}
+    assert parse_columns("outlet=source|source_domain") == {"outlet": "source|source_domain"}
+    with pytest.raises(ColumnsError, match=r"got column 'source' mapped to \['outlet', 'section'\]"):
+        parse_columns("outlet=media|source,section=source")
     for bad in ("outlet", "outlet=", "outlet=a,outlet=b", "colour=c"):
         with pytest.raises(ColumnsError):
             parse_columns(bad)

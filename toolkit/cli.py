@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="strptime format of the tables' published column, e.g. '%%m/%%d/%%y' for US 7/23/17 (default: ISO or unambiguous day-month-year)")
     ingest.add_argument("--columns", action="append", default=None, metavar="FIELD=COLUMN,...",
                         help="table columns holding the toolkit's fields when named differently, "
-                             "e.g. outlet=source,body=content_original,published=date (fields: outlet, title, body, published, section)")
+                             "e.g. outlet=source,body=content_original,published=date; alternatives as outlet='source|source_domain' "
+                             "(fields: outlet, title, body, published, section)")
     ingest.set_defaults(func=_cmd_ingest)
 
     summary = sub.add_parser("summary", help="print a summary table of an ingested folder")

@@ -236,7 +236,7 @@ class _Task:
     outlets: str | None
     chrome: str | None
     date_format: str | None = None
-    columns: dict[str, str] | None = None
+    columns: dict[str, tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -543,7 +543,7 @@ def load_corpus(
     chrome: PathLike | None = None,
     n_jobs: int | None = None,
     date_format: str | None = None,
-    columns: dict[str, str] | None = None,
+    columns: dict[str, str | list[str]] | None = None,
 ) -> Corpus:
     """Ingest scraped pages and article tables into a :class:`Corpus`.
 
@@ -583,8 +583,10 @@ def load_corpus(
         the toolkit's fields when the names differ, e.g. ``{"outlet":
         "source", "body": "content_original", "published": "date"}``.
         Fields: ``outlet``, ``title``, ``body``, ``published``, ``section``.
-        A mapped column missing from a table is a :class:`CorpusError`
-        naming the file and the columns it has. Pages are not affected.
+        A column may be alternatives (``"source|source_domain"`` or a
+        list): in each table the first one it has is used. A mapped column
+        missing from a table is a :class:`CorpusError` naming the file and
+        the columns it has. Pages are not affected.
 
     Returns
     -------
@@ -624,7 +626,7 @@ def _ingest(
     batch_files: int = 64,
     n_jobs: int | None = None,
     date_format: str | None = None,
-    columns: dict[str, str] | None = None,
+    columns: dict[str, str | list[str]] | None = None,
 ) -> tuple[_Builder, pl.DataFrame, _Dedup]:
     """Read every file, handing rows to ``emit`` every ``batch_files`` files.
 

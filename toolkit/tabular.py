@@ -33,7 +33,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,10 +70,14 @@ class ColumnsError(ToolkitError, ValueError):
 def parse_columns(spec: str | Iterable[str]) -> dict[str, str]:
     """Read ``"outlet=source,body=content"`` (or several such strings) into ``{"outlet": "source", ...}``.
 
+    A field may list alternatives, ``outlet=source|source_domain``, for a
+    corpus whose files name it differently (see :func:`check_columns`).
+
     Raises
     ------
     ColumnsError
-        For a part without ``=``, an empty name, or a field named twice.
+        For a part without ``=``, an empty name, a field named twice, or
+        anything :func:`check_columns` refuses.
     """
     parts = [spec] if isinstance(spec, str) else list(spec)
     out: dict[str, str] = {}
@@ -86,14 +90,20 @@ def parse_columns(spec: str | Iterable[str]) -> dict[str, str]:
             raise ColumnsError(msg)
         key = target.strip().lower()
         if key in out:
-            msg = f"got field {key!r} twice in the column mapping, expected each field mapped once"
+            msg = f"got field {key!r} twice in the column mapping, expected each field mapped once (list alternatives as {key}=a|b)"
             raise ColumnsError(msg)
         out[key] = source.strip()
-    return check_columns(out)
+    check_columns(out)
+    return out
 
 
-def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
-    """Validate a ``{field: column}`` mapping; field names are lower-cased.
+def check_columns(columns: Mapping[str, str | Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
+    """Validate a ``{field: column}`` mapping into ``{field: (column, ...)}``; field names are lower-cased.
+
+    A column may be given as alternatives, ``"source|source_domain"`` or
+    ``["source", "source_domain"]``: in each file the first of them that the
+    file has is used, so one mapping serves a corpus of differently named
+    exports.
 
     Raises
     ------
@@ -103,19 +113,21 @@ def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
     """
     if not columns:
         return {}
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, ...]] = {}
     for target, source in columns.items():
         key = str(target).strip().lower()
         if key not in FIELDS:
             msg = f"got {target!r} as a field in the column mapping, expected one of {list(FIELDS)}"
             raise ColumnsError(msg)
-        if not isinstance(source, str) or not source.strip():
+        names = source.split("|") if isinstance(source, str) else list(source) if isinstance(source, Sequence) else [source]
+        if not names or not all(isinstance(n, str) and n.strip() for n in names):
             msg = f"got {source!r} as the column for {key}, expected a column name"
             raise ColumnsError(msg)
-        out[key] = source.strip()
+        out[key] = tuple(n.strip() for n in names)
     by_source: dict[str, list[str]] = {}
-    for key, source in out.items():
-        by_source.setdefault(source.lower(), []).append(key)
+    for key, names in out.items():
+        for name in dict.fromkeys(n.lower() for n in names):
+            by_source.setdefault(name, []).append(key)
     twice = {s: ks for s, ks in by_source.items() if len(ks) > 1}
     if twice:
         source, keys = next(iter(twice.items()))
@@ -338,7 +350,7 @@ def _suggest(names: list[str], missing: list[str]) -> str:
     return f"; if these are the columns to use, say so: --columns {mapping} (columns={{{', '.join(repr(p.split('=')[0]) + ': ' + repr(p.split('=')[1]) for p in pairs)}}})"
 
 
-def _resolve_fields(table: _Table, path: Path, columns: dict[str, str]) -> dict[str, str]:
+def _resolve_fields(table: _Table, path: Path, columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """``{field: column name in the file}`` for the fields the file has; errors for the ones it must have."""
     by_lower: dict[str, list[str]] = {}
     for name in table.names:
@@ -346,18 +358,22 @@ def _resolve_fields(table: _Table, path: Path, columns: dict[str, str]) -> dict[
     found: dict[str, str] = {}
     missing: list[str] = []
     for target in FIELDS:
-        wanted = columns.get(target, target)
-        hits = by_lower.get(wanted.lower(), [])
-        if len(hits) > 1:
-            msg = f"got columns {hits} that differ only in case, expected one column {wanted!r} for {target}"
-            raise CorpusError(path, table.header_line, msg)
-        if hits:
-            found[target] = hits[0]
-        elif target in columns:
-            msg = f"got columns {table.names}, expected a column {wanted!r} for {target} (from the column mapping)"
-            raise CorpusError(path, table.header_line, msg)
-        elif target in REQUIRED:
-            missing.append(target)
+        candidates = columns.get(target, (target,))
+        for wanted in candidates:
+            hits = by_lower.get(wanted.lower(), [])
+            if len(hits) > 1:
+                msg = f"got columns {hits} that differ only in case, expected one column {wanted!r} for {target}"
+                raise CorpusError(path, table.header_line, msg)
+            if hits:
+                found[target] = hits[0]
+                break
+        else:
+            if target in columns:
+                wanted = " or ".join(repr(c) for c in candidates)
+                msg = f"got columns {table.names}, expected a column {wanted} for {target} (from the column mapping)"
+                raise CorpusError(path, table.header_line, msg)
+            if target in REQUIRED:
+                missing.append(target)
     if missing:
         msg = f"got columns {table.names}, expected at least {list(REQUIRED)} (missing {missing})" + _suggest(table.names, missing)
         raise CorpusError(path, table.header_line, msg)
@@ -472,7 +488,7 @@ def read_article_table(
     *,
     registry: OutletRegistry,
     date_format: str | None = None,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | Sequence[str]] | None = None,
 ) -> tuple[list[RawArticle], str]:
     """Validate a user's article table; one raw block per row, and the sha256 of the bytes parsed.
 
@@ -488,7 +504,8 @@ def read_article_table(
         day-month-year (:func:`toolkit.dates.parse_date_column`).
     columns : mapping, optional
         ``{field: column}`` for fields the file names differently, e.g.
-        ``{"outlet": "source", "body": "content_original"}``.
+        ``{"outlet": "source", "body": "content_original"}``; a column may
+        be alternatives, ``"source|source_domain"`` (see :func:`check_columns`).
 
     Raises
     ------
@@ -504,7 +521,7 @@ def read_table_with_stats(
     *,
     registry: OutletRegistry,
     date_format: str | None = None,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | Sequence[str]] | None = None,
 ) -> tuple[list[RawArticle], str, dict[str, Any]]:
     """:func:`read_article_table`, plus what the ingest report records of the file."""
     path = Path(path)
