@@ -202,6 +202,10 @@ def _read_delimited(path: Path, data: bytes, separator: str) -> _Table:
     except (pl.exceptions.PolarsError, OSError) as exc:
         msg = f"got an unreadable {kind} table ({str(exc).splitlines()[0]}), expected a valid file"
         raise CorpusError(path, None, msg) from None
+    if frame.width == 1 and separator == "," and ";" in frame.columns[0]:
+        msg = (f"got one column {frame.columns[0]!r}, which looks separated by semicolons (as some spreadsheet locales save CSV), "
+               "expected comma-separated values: save the sheet as CSV with commas, or as tab-separated .tsv")
+        raise CorpusError(path, 1, msg)
     lines: list[tuple[int, int]] | None = None
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
     if physical != frame.height + 1:  # some quoted field spans lines: find where each record starts
