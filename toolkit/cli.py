@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="clean scraped pages into articles/paragraphs Parquet")
-    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders of pages (.txt) or article tables (.csv/.tsv/.jsonl/.json/.parquet)")
+    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders of pages (.txt), saved web pages (.html) or article tables (.csv/.tsv/.jsonl/.json/.parquet)")
     ingest.add_argument("--out", required=True, type=Path, help="output folder")
     ingest.add_argument("--skip-invalid", action="store_true", help="skip unreadable files and list them in the report")
     ingest.add_argument("--outlets", type=Path, default=None, help="outlet registry CSV replacing the default (toolkit/data/outlets.csv)")

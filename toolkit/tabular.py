@@ -34,7 +34,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,6 @@ class _Table:
     lines: list[tuple[int, int]]
     #: Line that names the columns (CSV/TSV header), for errors about columns.
     header_line: int | None
-    dtypes: dict[str, pl.DataType] = field(default_factory=dict)
     blank_rows: int = 0
 
     @property
@@ -169,7 +168,6 @@ def _from_frame(frame: pl.DataFrame, lines: list[tuple[int, int]], header_line: 
         columns={c: frame[c].to_list() for c in frame.columns},
         lines=lines,
         header_line=header_line,
-        dtypes=dict(frame.schema),
     )
 
 
@@ -336,7 +334,6 @@ def _drop_blank_rows(table: _Table) -> _Table:
         columns={c: [v[k] for k in keep] for c, v in table.columns.items()},
         lines=[table.lines[k] for k in keep],
         header_line=table.header_line,
-        dtypes=table.dtypes,
         blank_rows=table.height - len(keep),
     )
 
