@@ -274,8 +274,8 @@ def test_a_user_column_named_line_is_data(tmp_path):
         ("c1.jsonl", lambda p: p.write_text('{"outlet": "x", "title": "t", "body": "b"}\n{"outlet": "x", "title": "t", "body": "b\\u0085c"}\n'),
          2, "got control character(s) U+0085 CONTROL in 'body' (column 'body'), expected plain text"),
         ("semi.csv", lambda p: p.write_text("outlet;title;body\nx;t;b\n"),
-         1, "got one column 'outlet;title;body', which looks separated by semicolons (as some spreadsheet locales save CSV), "
-            "expected comma-separated values: save the sheet as CSV with commas, or as tab-separated .tsv"),
+         1, ("got one column 'outlet;title;body', which looks separated by semicolons (as some spreadsheet locales save CSV), "
+             "expected comma-separated values: save the sheet as CSV with commas, or as tab-separated .tsv")),
         ("bad.csv", lambda p: p.write_bytes(b"outlet,title,body\nx,t,b\nx,t,caf\xe9\n"),
          3, "got byte 0xe9 that is not valid UTF-8, expected UTF-8 CSV text"),
     ],
