@@ -125,8 +125,8 @@ def check_columns(columns: Mapping[str, str | Sequence[str]] | None) -> dict[str
             raise ColumnsError(msg)
         out[key] = tuple(n.strip() for n in names)
     by_source: dict[str, list[str]] = {}
-    for key, names in out.items():
-        for name in dict.fromkeys(n.lower() for n in names):
+    for key, alternatives in out.items():
+        for name in dict.fromkeys(n.lower() for n in alternatives):
             by_source.setdefault(name, []).append(key)
     twice = {s: ks for s, ks in by_source.items() if len(ks) > 1}
     if twice:
@@ -386,7 +386,7 @@ def _text(value: Any, target: str, column: str, path: Path, line: int) -> str | 
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, (list, tuple, dict, bytes, bytearray, pl.Series)):
-        kind = {dict: "an object (struct)", bytes: "binary data", bytearray: "binary data"}.get(type(value), "a list")
+        kind = "an object (struct)" if isinstance(value, dict) else "binary data" if isinstance(value, (bytes, bytearray)) else "a list"
         msg = f"got {kind} in {target!r} (column {column!r}), expected text"
         raise CorpusError(path, line, msg)
     return str(value)
@@ -564,6 +564,7 @@ def read_table_with_stats(
         if published is not None and dates[k] is not None:
             date = DateText(published, "absolute", value=dates[k])
         section = values.get("section")
+        outlet, title, body = (str(values[t]) for t in REQUIRED)  # checked non-empty above
         out.append(
             RawArticle(
                 source_file=path.name,
@@ -572,11 +573,11 @@ def read_table_with_stats(
                 layout="tabular",
                 placement="lead",
                 page_tag=None,
-                outlet=registry.canonical(values["outlet"]),
+                outlet=registry.canonical(outlet),
                 section=(section.strip() or None) if section else None,
                 date=date,
-                title=values["title"],  # exactly as given: users join back on it
-                body_lines=[b for b in values["body"].splitlines() if b.strip()],
+                title=title,  # exactly as given: users join back on it
+                body_lines=[b for b in body.splitlines() if b.strip()],
                 extra=[{"name": n, "value": vs[k]} for n, vs in zip(extra_names, extra_values, strict=True)],
             )
         )
