@@ -90,7 +90,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "duplicate_of": "article_id of the most complete copy of the same article from the same outlet, or null for a canonical article.",
         "story_id": "Shared by duplicates and by syndicated copies of one wire story in different outlets; equals the canonical article_id of the group.",
         "filled_from_canonical": "Names of the columns whose value was copied from the canonical copy because this copy lacked it.",
-        "extra": "The input's own columns that map to no field (ids, authors, URLs, ...), in file order, as {name, value} text pairs (JSON for lists and objects); empty for a table without such columns, null for a text page. toolkit.extra_columns(articles) spreads them into columns.",
+        "extra": "The input's own columns that map to no field (ids, authors, URLs, ...), in file order, as {name, value} text pairs (JSON for lists and objects); empty for a table without such columns; url, hostname and author for a saved web page; null for a text page. toolkit.extra_columns(articles) spreads them into columns.",
     },
     "paragraphs": {
         "paragraph_id": "article_id, '-', and the zero-padded position: stable and sortable.",
