@@ -36,7 +36,7 @@ def test_a_news_page_gives_its_article_and_leaves_the_site_furniture(no_network)
     a = corpus.articles
     assert a.schema == schema.ARTICLES and a.height == 1
     row = a.row(0, named=True)
-    assert (row["layout"], row["placement"], row["outlet"], row["outlet_country"]) == ("html", "lead", "Yonhap", "KR")
+    assert (row["layout"], row["placement"], row["outlet"], row["outlet_country"], row["section"]) == ("html", "lead", "Yonhap", "KR", "National")
     assert row["title"] == "Military chiefs of S. Korea, US meet but avoid thorny issues"
     assert (row["published"], row["date_basis"], row["byline"]) == (dt.date(2025, 7, 11), "absolute", "Kim Eun-jung")
     assert row["extra"] == [
@@ -59,7 +59,7 @@ def test_a_news_page_gives_its_article_and_leaves_the_site_furniture(no_network)
 
 def test_a_page_without_metadata_gets_nothing_guessed(no_network):
     row = toolkit.load_corpus(HTML / BLOG).articles.row(0, named=True)
-    assert (row["outlet"], row["published"], row["date_basis"]) == (None, None, "unknown")  # "Posted on 12 July 2025" is text, not markup
+    assert (row["outlet"], row["published"], row["date_basis"], row["section"]) == (None, None, "unknown", None)  # "Posted on 12 July 2025" is text, not markup
     assert row["title"] == "Why the alliance talks stalled"
     assert "Negotiators from Seoul and Washington" in row["body"] and "Archives" not in row["body"]
 

@@ -18,6 +18,7 @@ bytes and fetches nothing):
 * ``published``: the date in the page's markup (meta tags, JSON-LD,
   ``<time>``), never guessed from the text, and never bounded by today's
   date, so a re-run gives the same result;
+* ``section``: the first category in the markup (``article:section``), or null;
 * ``byline``: the author in the markup when the body carries none;
 * ``extra``: ``url`` (the canonical URL), ``hostname`` and ``author``.
 
@@ -121,7 +122,7 @@ def read_html_page(path: str | Path, data: bytes, *, registry: OutletRegistry) -
         placement="lead",
         page_tag=None,
         outlet=registry.canonical(outlet) if outlet else None,
-        section=None,
+        section=(doc.categories[0].strip() or None) if doc.categories else None,
         date=date,
         title=title,
         body_lines=lines,
