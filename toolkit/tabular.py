@@ -33,6 +33,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -474,10 +475,20 @@ def _dates(table: _Table, fields: dict[str, str], path: Path, date_format: str |
 _CONTROL_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
+_CONTROL_RE = re.compile(_CONTROL_CLASS)
+# Below this many rows Python's regex beats the set-up cost of a Polars scan (one-article .json files).
+_SCAN_IN_POLARS = 512
+
+
 def _first_control_row(texts: dict[str, list[str | None]]) -> int | None:
     """The first row with a control character in any field (one vectorised scan per column), or None."""
     rows = []
     for values in texts.values():
+        if len(values) < _SCAN_IN_POLARS:
+            hit = next((k for k, v in enumerate(values) if v is not None and _CONTROL_RE.search(v)), None)
+            if hit is not None:
+                rows.append(hit)
+            continue
         hits = pl.Series(values, dtype=pl.String).str.contains(_CONTROL_CLASS).arg_true()
         if hits.len():
             rows.append(int(hits[0]))
