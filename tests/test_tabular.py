@@ -434,3 +434,13 @@ def test_blank_csv_lines_are_counted_not_read_and_lines_stay_physical(tmp_path):
     corpus = toolkit.load_corpus(path)
     assert _rows(corpus, "title", "line_start", "line_end") == [("One", 2, 3), ("Two", 5, 5)]
     assert corpus.report["files"][0]["blank_rows"] == 2
+
+
+def test_control_characters_are_found_in_long_tables_too(tmp_path):
+    bodies = [f"Body of article {k}." for k in range(600)]
+    bodies[549] = "Body with an escape \x1b[2J sequence."
+    path = tmp_path / "long.csv"
+    pl.DataFrame({"outlet": ["CNA"] * 600, "title": [f"T{k}" for k in range(600)], "body": bodies}).write_csv(path)
+    with pytest.raises(toolkit.CorpusError, match="U\\+001B CONTROL in 'body'") as err:
+        toolkit.load_corpus(path)
+    assert err.value.line == 551
