@@ -90,6 +90,8 @@ def test_routing_html_by_suffix_or_first_bytes_and_text_pages_by_layout(tmp_path
     [
         (b"<html><head><title>Empty</title></head><body><script>var x = 1;</script></body></html>", "trafilatura found no main text"),
         (b"<html><body><p>" + b"A paragraph of text with no headline anywhere on the page at all. " * 4 + b"</p></body></html>", "no title"),
+        (b"", "got an empty file"),
+        (b"<html>\n\x00\x01\x02", "got binary data"),
     ],
 )
 def test_a_page_without_text_or_title_is_named(tmp_path, html, problem, capsys):
@@ -102,6 +104,17 @@ def test_a_page_without_text_or_title_is_named(tmp_path, html, problem, capsys):
     assert main(["ingest", str(tmp_path), "--out", str(tmp_path / "out"), "--skip-invalid"]) == 0
     line = capsys.readouterr().out
     assert "1 articles" in line and "skipped 1 invalid file(s): " in line and "bad.html" in line
+
+
+def test_control_characters_in_a_page_do_not_reach_the_text(tmp_path):
+    from toolkit.safe import control_characters
+
+    path = tmp_path / "ctrl.html"
+    sentence = "A sentence with an escape \x1b[2J, a bell \x07 and a C1 \u0085 inside it, long enough to be text. "
+    path.write_bytes(f"<html><head><meta charset='utf-8'><title>Bell \x07 title</title></head><body><article><p>{sentence * 4}</p></article></body></html>".encode())
+    row = toolkit.load_corpus(path).articles.row(0, named=True)
+    assert "long enough to be text" in row["body"]
+    assert control_characters(row["body"]) == [] and control_characters(row["title"]) == []
 
 
 def test_a_menu_page_is_kept_with_a_warning(tmp_path):

@@ -22,7 +22,8 @@ bytes and fetches nothing):
 * ``byline``: the author in the markup when the body carries none;
 * ``extra``: ``url`` (the canonical URL), ``hostname`` and ``author``.
 
-Comments are left out. A page with no title or no main text is a
+Comments are left out. An empty or binary file, a page with no title or
+no main text, and control characters in what is extracted are a
 ``CorpusError`` naming the file. A main text shorter than trafilatura's own
 ``MIN_EXTRACTED_SIZE`` (250 characters), which is what a menu or an index
 page gives, is kept but gets a warning in the report naming the file.
@@ -40,6 +41,7 @@ from toolkit.dates import DateText
 from toolkit.errors import CorpusError
 from toolkit.layouts import RawArticle
 from toolkit.registry import OutletRegistry
+from toolkit.safe import control_characters
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _SNIFF = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
@@ -92,6 +94,13 @@ def read_html_page(path: str | Path, data: bytes, *, registry: OutletRegistry) -
     from toolkit.cleaning import title_key
 
     path = Path(path)
+    if not data.strip():
+        msg = "got an empty file, expected a saved web page"
+        raise CorpusError(path, None, msg)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        msg = f"got binary data (NUL byte at byte {nul}), expected a saved web page"
+        raise CorpusError(path, data[:nul].count(b"\n") + 1, msg)
     doc, version = _extract(path, data)
     text = (doc.text or "").strip() if doc is not None else ""
     if not text:
@@ -101,6 +110,11 @@ def read_html_page(path: str | Path, data: bytes, *, registry: OutletRegistry) -
     if not title or not title.strip():
         msg = "got an HTML page with no title (no og:title, <title> or <h1>), expected a news article page"
         raise CorpusError(path, None, msg)
+    for what, value in (("title", title), ("main text", text)):
+        bad = control_characters(value)
+        if bad:
+            msg = f"got control character(s) {', '.join(bad)} in the page's {what}, expected plain text"
+            raise CorpusError(path, None, msg)
     lines = [line for line in text.splitlines() if line.strip()]
     if lines and title_key(lines[0]) == title_key(title):
         lines = lines[1:]  # the headline printed again at the top of the main text
