@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -173,7 +174,7 @@ def test_ingest_maps_columns(tmp_path, capsys):
                  "--columns", "title=headline"]) == 0
     assert "1 articles" in capsys.readouterr().out
     articles = pl.read_parquet(tmp_path / "out" / "articles.parquet")
-    assert articles.select("outlet", "title", "published").rows() == [("Korea Herald", "Chiefs meet", __import__("datetime").date(2025, 7, 11))]
+    assert articles.select("outlet", "title", "published").rows() == [("Korea Herald", "Chiefs meet", dt.date(2025, 7, 11))]
     assert main(["ingest", str(table), "--out", str(tmp_path / "out2"), "--columns", "colour=source"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "got 'colour' as a field in the column mapping" in err

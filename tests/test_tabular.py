@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import toolkit
 from toolkit import schema
@@ -321,7 +324,7 @@ def test_datetimes_with_and_without_zone_and_iso_times_give_the_date_as_recorded
 
 # --------------------------------------------------------------------------- real-shaped exports
 
-EXPORTS = __import__("pathlib").Path(__file__).parent / "data" / "exports"
+EXPORTS = Path(__file__).parent / "data" / "exports"
 
 
 def _rows(corpus, *cols):
@@ -444,3 +447,33 @@ def test_control_characters_are_found_in_long_tables_too(tmp_path):
     with pytest.raises(toolkit.CorpusError, match="U\\+001B CONTROL in 'body'") as err:
         toolkit.load_corpus(path)
     assert err.value.line == 551
+
+
+# --------------------------------------------------------------------------- properties
+
+_name = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(
+    lambda n: n.strip().lower() not in {"outlet", "title", "body", "published", "section"} and n == n.strip()
+)
+_value = st.one_of(st.none(), st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(extras=st.dictionaries(_name, st.lists(_value, min_size=2, max_size=2), max_size=4), kind=st.sampled_from(["csv", "jsonl", "parquet"]),
+       title=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(str.strip))
+def test_extras_and_titles_come_back_exactly(tmp_path_factory, extras, kind, title):
+    lower = [n.lower() for n in extras]
+    if len(set(lower)) != len(lower):
+        return  # names equal but for case are one column to a case-insensitive reader
+    frame = pl.DataFrame({"outlet": ["CNA", "CNA"], "title": [title, "Second"], "body": ["First body.", "Second body."],
+                          **{n: pl.Series(n, v, dtype=pl.String) for n, v in extras.items()}})
+    path = tmp_path_factory.mktemp("x") / f"t.{kind}"
+    if kind == "csv":
+        frame.write_csv(path)
+    elif kind == "parquet":
+        frame.write_parquet(path)
+    else:
+        path.write_text("\n".join(json.dumps(r) for r in frame.to_dicts()) + "\n", encoding="utf-8")
+    a = toolkit.load_corpus(path).articles
+    assert a["title"].to_list() == [title, "Second"]
+    expected = [[{"name": n, "value": v[k]} for n, v in extras.items()] for k in range(2)]
+    assert a["extra"].to_list() == expected
