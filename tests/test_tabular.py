@@ -219,6 +219,14 @@ def test_extra_columns_are_carried_whatever_each_file_holds(tmp_path):
     assert wide["id"].null_count() == a.height - 3
 
 
+def test_an_input_article_id_is_kept_beside_the_toolkits(tmp_path):
+    path = tmp_path / "ids.csv"
+    pl.DataFrame({"article_id": ["db-1"], "outlet": ["CNA"], "title": ["T"], "body": ["Body text."]}).write_csv(path)
+    a = toolkit.load_corpus(path).articles
+    wide = toolkit.extra_columns(a)
+    assert wide.columns == ["article_id", "input_article_id"] and wide.row(0) == (a["article_id"][0], "db-1")
+
+
 def test_extra_columns_of_a_parquet_export_keep_their_values(tmp_path):
     frame = pl.DataFrame({
         "outlet": ["CNA"], "title": ["Talks end"], "body": ["The talks ended on Tuesday."],

@@ -409,9 +409,10 @@ def _extra_text(value: Any) -> str | None:
 def extra_columns(articles: pl.DataFrame) -> pl.DataFrame:
     """``article_id`` and one String column per name in the ``extra`` lists, in order of first appearance.
 
-    An article whose input had no such column gets null there. Names that
-    clash with a column of the articles frame are kept as they are (this
-    frame holds only ``article_id`` and the extras).
+    An article whose input had no such column gets null there. The frame
+    holds only ``article_id`` and the extras, so names that are also
+    columns of the articles frame are kept as they are, except an input
+    column ``article_id``, which becomes ``input_article_id``.
 
     Parameters
     ----------
@@ -429,13 +430,13 @@ def extra_columns(articles: pl.DataFrame) -> pl.DataFrame:
     names: dict[str, None] = {}
     for pairs in articles["extra"].drop_nulls().to_list():
         names.update(dict.fromkeys(p["name"] for p in pairs))
-    names.pop("article_id", None)
     values: dict[str, list[str | None]] = {n: [] for n in names}
     for pairs in articles["extra"].to_list():
         row = {p["name"]: p["value"] for p in pairs or []}
         for n in names:
             values[n].append(row.get(n))
-    return pl.DataFrame({"article_id": articles["article_id"], **{n: pl.Series(n, v, dtype=pl.String) for n, v in values.items()}})
+    out = {("input_article_id" if n == "article_id" else n): v for n, v in values.items()}
+    return pl.DataFrame({"article_id": articles["article_id"], **{n: pl.Series(n, v, dtype=pl.String) for n, v in out.items()}})
 
 
 def _dates(table: _Table, fields: dict[str, str], path: Path, date_format: str | None) -> tuple[list[dt.date | None], list[str | None]]:
