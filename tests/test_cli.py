@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -163,3 +164,17 @@ def test_ingest_takes_outlet_registry_and_chrome_rules(tmp_path, capsys):
     assert set(own.filter(pl.col("outlet") == "Korea Herald")["outlet_country"]) == {"XX"}
     report = json.loads((tmp_path / "own" / "ingest_report.json").read_text())
     assert report["chrome_reasons"] == {"sponsored prompt": 1}
+
+
+def test_ingest_maps_columns(tmp_path, capsys):
+    table = tmp_path / "export.csv"
+    pl.DataFrame({"source": ["Korea Herald"], "headline": ["Chiefs meet"], "content_original": ["The chiefs met on Friday."],
+                  "date": ["2025-07-11"]}).write_csv(table)
+    assert main(["ingest", str(table), "--out", str(tmp_path / "out"), "--columns", "outlet=source,body=content_original,published=date",
+                 "--columns", "title=headline"]) == 0
+    assert "1 articles" in capsys.readouterr().out
+    articles = pl.read_parquet(tmp_path / "out" / "articles.parquet")
+    assert articles.select("outlet", "title", "published").rows() == [("Korea Herald", "Chiefs meet", dt.date(2025, 7, 11))]
+    assert main(["ingest", str(table), "--out", str(tmp_path / "out2"), "--columns", "colour=source"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "got 'colour' as a field in the column mapping" in err

@@ -80,7 +80,7 @@ def test_unreadable_folder_is_listed_when_scandir_fails(tree, monkeypatch):
     assert f"2025/july/{PAGE}" not in [name for _, name in found.files]
 
 
-@pytest.mark.parametrize("name", ["page.html", "export.xlsx", "report.pdf"])
+@pytest.mark.parametrize("name", ["export.xlsx", "notes.docx", "report.pdf"])
 def test_unsupported_formats_are_named(tmp_path, name):
     (tmp_path / name).write_bytes(b"<html><body>x</body></html>")
     with pytest.raises(toolkit.CorpusError, match=rf"{name.split('.')[-1]} is not a supported format") as err:

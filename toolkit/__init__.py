@@ -15,6 +15,7 @@ _LAZY = {
     "Corpus": ("toolkit.corpus", "Corpus"),
     "write_corpus": ("toolkit.corpus", "write_corpus"),
     "CorpusError": ("toolkit.errors", "CorpusError"),
+    "extra_columns": ("toolkit.tabular", "extra_columns"),
     "embed": ("toolkit.embedding", "embed"),
     "embed_with_report": ("toolkit.embedding", "embed_with_report"),
     "embed_dir": ("toolkit.embedding", "embed_dir"),
@@ -66,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.corpus import Corpus, load_corpus, write_corpus
     from toolkit.embedding import embed, embed_dir, embed_with_report, read_provenance
     from toolkit.errors import CorpusError
+    from toolkit.tabular import extra_columns
     from toolkit.events import group_events
     from toolkit.maps import interactive_map, static_map
     from toolkit.projection import project

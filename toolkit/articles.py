@@ -95,7 +95,7 @@ def build_article(
             ledger.mark(raw.body_line_indices[k], fate, reason)
     if deck:
         removed["deck"] += 1
-    byline = clean.byline or byline_from_title(raw.title)
+    byline = clean.byline or byline_from_title(raw.title.strip())
     if byline and not clean.byline:
         removed["byline_in_title"] += 1
     date = raw.date
@@ -122,5 +122,6 @@ def build_article(
         "dateline": clean.dateline,
         "captions": list(clean.captions),
         "body": body,
+        "extra": raw.extra,
     }
     return BuiltArticle(row=row, pieces=pieces)

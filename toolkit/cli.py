@@ -20,12 +20,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     import warnings
 
     from toolkit.corpus import write_corpus
+    from toolkit.tabular import parse_columns
 
+    columns = parse_columns(args.columns) if args.columns else None
     with warnings.catch_warnings():
         # Warnings are in the report; the CLI keeps to one line.
         warnings.simplefilter("ignore")
         report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid, outlets=args.outlets, chrome=args.chrome,
-                              date_format=args.date_format)
+                              date_format=args.date_format, columns=columns)
     print(printable(ingest_line(report, args.out)))
     return 0 if report["files_read"] else 2
 
@@ -154,13 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="clean scraped pages into articles/paragraphs Parquet")
-    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders of pages (.txt) or article tables (.csv/.jsonl/.parquet)")
+    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders of pages (.txt), saved web pages (.html) or article tables (.csv/.tsv/.jsonl/.json/.parquet)")
     ingest.add_argument("--out", required=True, type=Path, help="output folder")
     ingest.add_argument("--skip-invalid", action="store_true", help="skip unreadable files and list them in the report")
     ingest.add_argument("--outlets", type=Path, default=None, help="outlet registry CSV replacing the default (toolkit/data/outlets.csv)")
     ingest.add_argument("--chrome", type=Path, default=None, help="chrome-rule CSV replacing the default (toolkit/data/chrome.csv)")
     ingest.add_argument("--date-format", default=None, metavar="FORMAT",
                         help="strptime format of the tables' published column, e.g. '%%m/%%d/%%y' for US 7/23/17 (default: ISO or unambiguous day-month-year)")
+    ingest.add_argument("--columns", action="append", default=None, metavar="FIELD=COLUMN,...",
+                        help="table columns holding the toolkit's fields when named differently, "
+                             "e.g. outlet=source,body=content_original,published=date; alternatives as outlet='source|source_domain' "
+                             "(fields: outlet, title, body, published, section)")
     ingest.set_defaults(func=_cmd_ingest)
 
     summary = sub.add_parser("summary", help="print a summary table of an ingested folder")

@@ -26,10 +26,10 @@ from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, Duplic
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, PageParser
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
-from toolkit.reading import read_lines
+from toolkit.reading import decode_lines, read_bytes
 from toolkit.registry import OutletRegistry, default_chrome, default_registry
+from toolkit.tabular import TABLE_SUFFIXES, check_columns
 
-TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet")
 # The report lists this many duplicate pairs; all are counted, and every copy
 # is flagged in the articles frame itself.
 MAX_LISTED_PAIRS = 500
@@ -68,7 +68,7 @@ class Corpus:
 #: Folders that hold copies or metadata, never corpus text.
 _SKIPPED_FOLDERS = {".git": "version-control folder", ".ipynb_checkpoints": "notebook checkpoint copies"}
 #: Formats people export that this reader does not parse (named, never read as pages).
-UNSUPPORTED_SUFFIXES = (".html", ".htm", ".xlsx", ".xls", ".ods", ".docx", ".doc", ".pdf", ".json", ".zip", ".gz")
+UNSUPPORTED_SUFFIXES = (".xlsx", ".xls", ".ods", ".docx", ".doc", ".pdf", ".zip", ".gz")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def discover_inputs(paths: PathLike | Iterable[PathLike]) -> Discovered:
     ------
     CorpusError
         For a path that does not exist, or a file in a format the toolkit
-        does not read (HTML, spreadsheets, PDF, ...), naming it.
+        does not read (spreadsheets, Word, PDF, archives), naming it.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -155,7 +155,7 @@ def discover_inputs(paths: PathLike | Iterable[PathLike]) -> Discovered:
             raise CorpusError(p, None, msg)
     for path, _ in files:
         if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
-            msg = (f"got a {path.suffix} file, expected a page (.txt) or an article table "
+            msg = (f"got a {path.suffix} file, expected a page (.txt or .html) or an article table "
                    f"({', '.join(TABLE_SUFFIXES)}); {path.suffix} is not a supported format")
             raise CorpusError(path, None, msg)
     return Discovered(files, skipped)
@@ -236,6 +236,7 @@ class _Task:
     outlets: str | None
     chrome: str | None
     date_format: str | None = None
+    columns: dict[str, tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -250,11 +251,11 @@ class _FileOutcome:
     sketches: list[Sketch] = field(default_factory=list)
 
 
-def _process_page(task: _Task) -> _FileOutcome:
+def _process_page(task: _Task, data: bytes | None = None) -> _FileOutcome:
     path, crawl = task.path, task.crawl_date
     registry = default_registry(task.outlets)
     parser = PageParser(registry, default_chrome(task.chrome))
-    page = read_lines(path)
+    page = decode_lines(read_bytes(path) if data is None else data, path)
     sha = page.sha256
     notes: list[str] = []
     if task.manifest_sha256 and task.manifest_sha256 != sha:
@@ -296,10 +297,10 @@ def _process_page(task: _Task) -> _FileOutcome:
 
 
 def _process_table(task: _Task) -> _FileOutcome:
-    from toolkit.tabular import read_article_table
+    from toolkit.tabular import read_table_with_stats
 
     registry = default_registry(task.outlets)
-    raws, sha = read_article_table(task.path, registry=registry, date_format=task.date_format)
+    raws, sha, stats = read_table_with_stats(task.path, registry=registry, date_format=task.date_format, columns=task.columns)
     for raw in raws:
         raw.source_file = task.name
     removed: Counter[str] = Counter()
@@ -313,16 +314,49 @@ def _process_table(task: _Task) -> _FileOutcome:
         "kind": "table",
         "layout": "tabular",
         "rows": len(raws),
+        **({"blank_rows": stats["blank_rows"]} if stats["blank_rows"] else {}),
+        "columns": stats["columns"],
+        "extra_columns": stats["extra_columns"],
         "articles": len(built),
         "removed_spans": dict(sorted(removed.items())),
     }
     return _FileOutcome(built, file_report, removed, Counter(), [], [])
 
 
+def _process_html(task: _Task, data: bytes) -> _FileOutcome:
+    import hashlib
+
+    from toolkit.htmlpages import read_html_page
+
+    registry = default_registry(task.outlets)
+    page = read_html_page(task.path, data, registry=registry)
+    page.raw.source_file = task.name
+    removed: Counter[str] = Counter()
+    built = build_article(page.raw, crawl_date=None, registry=registry, ledger=None, removed=removed)
+    if built.row["byline"] is None and page.author:
+        built.row["byline"] = page.author
+    file_report = {
+        "file": task.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "kind": "html",
+        "layout": "html",
+        **page.stats,
+        "articles": 1,
+        "removed_spans": dict(sorted(removed.items())),
+    }
+    return _FileOutcome([built], file_report, removed, Counter(), [], page.warnings)
+
+
 def _process(task: _Task) -> _FileOutcome | CorpusError:
     """Process one file; a CorpusError is returned, not raised, so order is kept."""
+    from toolkit.htmlpages import is_html
+
     try:
-        outcome = _process_table(task) if task.path.suffix.lower() in TABLE_SUFFIXES else _process_page(task)
+        if task.path.suffix.lower() in TABLE_SUFFIXES:
+            outcome = _process_table(task)
+        else:
+            data = read_bytes(task.path)
+            outcome = _process_html(task, data) if is_html(task.path, data) else _process_page(task, data)
     except CorpusError as exc:
         return exc
     outcome.sketches = [sketch(b.row["body"]) for b in outcome.built]
@@ -509,15 +543,20 @@ def load_corpus(
     chrome: PathLike | None = None,
     n_jobs: int | None = None,
     date_format: str | None = None,
+    columns: dict[str, str | list[str]] | None = None,
 ) -> Corpus:
     """Ingest scraped pages and article tables into a :class:`Corpus`.
 
     Parameters
     ----------
     paths : path or sequence of paths
-        Files or folders. ``.txt`` (and other text) files are aggregator
-        pages; ``.csv``, ``.jsonl`` and ``.parquet`` files are article tables
-        with at least ``outlet``, ``title`` and ``body`` columns.
+        Files or folders. ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``,
+        ``.json`` (one article object or an array of them) and ``.parquet``
+        files are article tables with at least ``outlet``, ``title`` and
+        ``body`` columns (see ``columns``); ``.html``/``.htm`` files, and any
+        other file that starts with ``<!DOCTYPE html`` or ``<html``, are
+        saved web pages read through trafilatura
+        (:mod:`toolkit.htmlpages`); other files are aggregator text pages.
     manifest : path, optional
         Manifest CSV for every page. By default a ``manifest.csv`` beside
         each page is used when present.
@@ -539,6 +578,15 @@ def load_corpus(
         the file, the line and this option (with ``skip_invalid`` the file
         is listed in the report's skipped files with that message, never
         dropped silently). Pages are not affected.
+    columns : dict, optional
+        ``{field: column}`` naming the columns of article tables that hold
+        the toolkit's fields when the names differ, e.g. ``{"outlet":
+        "source", "body": "content_original", "published": "date"}``.
+        Fields: ``outlet``, ``title``, ``body``, ``published``, ``section``.
+        A column may be alternatives (``"source|source_domain"`` or a
+        list): in each table the first one it has is used. A mapped column
+        missing from a table is a :class:`CorpusError` naming the file and
+        the columns it has. Pages are not affected.
 
     Returns
     -------
@@ -559,7 +607,7 @@ def load_corpus(
 
     builder, resolved, dedup = _ingest(
         paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome, n_jobs=n_jobs,
-        date_format=date_format,
+        date_format=date_format, columns=columns,
     )
     articles = _finish_articles(pl.concat(articles_parts).lazy(), resolved).collect()
     paragraphs = pl.concat(paragraph_parts)
@@ -578,6 +626,7 @@ def _ingest(
     batch_files: int = 64,
     n_jobs: int | None = None,
     date_format: str | None = None,
+    columns: dict[str, str | list[str]] | None = None,
 ) -> tuple[_Builder, pl.DataFrame, _Dedup]:
     """Read every file, handing rows to ``emit`` every ``batch_files`` files.
 
@@ -585,6 +634,7 @@ def _ingest(
     ids and duplicate bookkeeping stay in this process, in input order, so
     the result does not depend on ``n_jobs``.
     """
+    mapping = check_columns(columns) or None  # a bad mapping fails before any file is read
     registry = default_registry(str(outlets) if outlets else None)
     manifests = _Manifests(manifest, crawl_dates)
     builder = _Builder(registry)
@@ -603,6 +653,7 @@ def _ingest(
                 outlets=str(outlets) if outlets else None,
                 chrome=str(chrome) if chrome else None,
                 date_format=date_format,
+                columns=mapping,
             )
         )
     workers = _workers(n_jobs, len(tasks))

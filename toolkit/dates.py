@@ -133,7 +133,8 @@ def parse_date_column(values: list[str | None], *, date_format: str | None = Non
     Notes
     -----
     Without ``date_format`` the column may hold ISO dates (``2025-07-11``,
-    optionally followed by a time) and day-month-year dates with a
+    optionally followed by an ISO time, ``T10:15:00Z`` or ``10:15:00+09:00``;
+    the date is the one written, never shifted to UTC) and day-month-year dates with a
     four-digit year (``23-07-2025``, ``23/07/2025``, ``23.07.2025``), the
     convention documented for pages. The column is read as a whole:
     day-month-year is accepted when some value has a day above 12 (or
@@ -159,6 +160,13 @@ def parse_date_column(values: list[str | None], *, date_format: str | None = Non
             except ValueError:
                 msg = f"got {column} {text!r}, expected a real calendar date (YYYY-MM-DD)"
                 raise DateColumnError(i, msg) from None
+            if len(text) > len(m["date"]):
+                # A time is checked, then dropped: the date is the one written, in the value's own offset.
+                try:
+                    dt.datetime.fromisoformat(text)
+                except ValueError:
+                    msg = f"got {column} {text!r}, expected an ISO date-time such as 2025-07-23T10:15:00Z or 2025-07-23 10:15:00+09:00"
+                    raise DateColumnError(i, msg) from None
             continue
         if date_format is not None:
             try:

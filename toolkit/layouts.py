@@ -74,6 +74,8 @@ class RawArticle:
     title: str
     body_lines: list[str]
     body_line_indices: list[int] = field(default_factory=list)
+    #: The input's own fields that map to no column ({"name", "value"} pairs); None for a text page.
+    extra: list[dict[str, str | None]] | None = None
 
 
 @dataclass

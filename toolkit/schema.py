@@ -38,6 +38,7 @@ ARTICLES: pl.Schema = pl.Schema(
         "duplicate_of": pl.String,
         "story_id": pl.String,
         "filled_from_canonical": pl.List(pl.String),
+        "extra": pl.List(pl.Struct({"name": pl.String, "value": pl.String})),
     }
 )
 
@@ -60,7 +61,7 @@ def embeddings_schema(dim: int) -> pl.Schema:
 PLACEMENTS = ("lead", "listing", "related")
 DATE_BASES = ("absolute", "relative", "unknown")
 PARAGRAPH_KINDS = ("body", "subhead", "deck")
-LAYOUTS = ("article", "listing", "listing_header", "article_header", "tabular")
+LAYOUTS = ("article", "listing", "listing_header", "article_header", "tabular", "html")
 
 COLUMN_DOCS: dict[str, dict[str, str]] = {
     "articles": {
@@ -69,7 +70,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "line_start": "1-based line where the article's block starts in the source file.",
         "line_end": "1-based line where the article's block ends (inclusive).",
         "page_tag": "The listing's hashtag ('Latest news with #Tag'), or the manifest's tag; null on article pages without one.",
-        "layout": "Page layout the block came from: article, listing, listing_header, article_header or tabular (user CSV/JSONL/Parquet).",
+        "layout": "Page layout the block came from: article, listing, listing_header, article_header, tabular (a user table: CSV, TSV, JSONL, JSON, Parquet) or html (a saved web page, main text by trafilatura).",
         "placement": "lead (the page's own article), listing (a block of a tag listing) or related (a 'Related Articles' block).",
         "outlet": "Outlet as printed; filled from the canonical copy when the page omits it (see filled_from_canonical).",
         "outlet_country": "ISO 3166-1 alpha-2 country of the outlet from toolkit/data/outlets.csv; null for an outlet not in the registry.",
@@ -89,6 +90,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "duplicate_of": "article_id of the most complete copy of the same article from the same outlet, or null for a canonical article.",
         "story_id": "Shared by duplicates and by syndicated copies of one wire story in different outlets; equals the canonical article_id of the group.",
         "filled_from_canonical": "Names of the columns whose value was copied from the canonical copy because this copy lacked it.",
+        "extra": "The input's own columns that map to no field (ids, authors, URLs, ...), in file order, as {name, value} text pairs (JSON for lists and objects); empty for a table without such columns; url, hostname and author for a saved web page; null for a text page. toolkit.extra_columns(articles) spreads them into columns.",
     },
     "paragraphs": {
         "paragraph_id": "article_id, '-', and the zero-padded position: stable and sortable.",
