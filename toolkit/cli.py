@@ -24,8 +24,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         # Warnings are in the report; the CLI keeps to one line.
         warnings.simplefilter("ignore")
+        # Thresholds left unset keep load_corpus's documented defaults.
+        boilerplate = {k: v for k, v in (("boilerplate_min_share", args.boilerplate_share), ("boilerplate_min_articles", args.boilerplate_min_articles),
+                                         ("boilerplate_max_words", args.boilerplate_max_words)) if v is not None}
         report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid, outlets=args.outlets, chrome=args.chrome,
-                              date_format=args.date_format)
+                              date_format=args.date_format, remove_boilerplate=not args.keep_boilerplate, **boilerplate)
     print(printable(ingest_line(report, args.out)))
     return 0 if report["files_read"] else 2
 
@@ -147,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--chrome", type=Path, default=None, help="chrome-rule CSV replacing the default (toolkit/data/chrome.csv)")
     ingest.add_argument("--date-format", default=None, metavar="FORMAT",
                         help="strptime format of the tables' published column, e.g. '%%m/%%d/%%y' for US 7/23/17 (default: ISO or unambiguous day-month-year)")
+    ingest.add_argument("--keep-boilerplate", action="store_true", help="do not remove lines an outlet repeats across its articles")
+    ingest.add_argument("--boilerplate-share", type=float, default=None, metavar="SHARE",
+                        help="repeated boilerplate: share of an outlet's distinct articles a line must occur in (default 0.2)")
+    ingest.add_argument("--boilerplate-min-articles", type=int, default=None, metavar="N",
+                        help="repeated boilerplate: fewest distinct articles of the outlet (default 5)")
+    ingest.add_argument("--boilerplate-max-words", type=int, default=None, metavar="N",
+                        help="repeated boilerplate: longest line in words (default 25)")
     ingest.set_defaults(func=_cmd_ingest)
 
     summary = sub.add_parser("summary", help="print a summary table of an ingested folder")
