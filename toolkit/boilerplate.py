@@ -78,6 +78,11 @@ def line_key(outlet: str, line: str) -> int:
     return _hash(f"{outlet}\x1f{normalise(line).casefold()}")
 
 
+def is_short(line: str, max_words: int) -> bool:
+    """Whether ``line`` has at most ``max_words`` words (whitespace-separated, as printed)."""
+    return len(line.split()) <= max_words
+
+
 @dataclass(frozen=True)
 class Settings:
     """Thresholds of repeated-boilerplate detection (see the module docstring).
@@ -122,15 +127,17 @@ class FileLines:
         short: set[int] = set()
         long_min: int | None = None
         for line in lines:
-            text = normalise(line).casefold()
-            if not text:
+            words = line.split()
+            if not words:
                 continue
-            if len(text.split()) <= max_words:
-                short.add(_hash(f"{outlet}\x1f{text}"))
+            if len(words) <= max_words:  # is_short, without splitting twice
+                short.add(line_key(outlet, line))
             else:
-                h = _hash(text)
+                # Long lines only key the story: whitespace-collapsed is enough, and
+                # much cheaper than the full normalisation on long text.
+                h = _hash(" ".join(words).casefold())
                 long_min = h if long_min is None or h < long_min else long_min
-        story = long_min if long_min is not None else _hash("\x1e".join(normalise(line).casefold() for line in lines))
+        story = long_min if long_min is not None else _hash("\x1e".join(" ".join(line.split()).casefold() for line in lines))
         self.outlets.append(self.outlet_names.setdefault(outlet, len(self.outlet_names)))
         self.stories.append(story)
         self.counts.append(len(short))

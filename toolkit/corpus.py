@@ -23,7 +23,7 @@ from toolkit import schema
 from toolkit.atomic import staged, write_json
 from toolkit.articles import BuiltArticle, build_article, content_id
 from toolkit.boilerplate import REASON as BOILERPLATE_REASON
-from toolkit.boilerplate import MAX_WORDS, MIN_ARTICLES, MIN_SHARE, FileLines, LineCounter, Settings, line_key
+from toolkit.boilerplate import MAX_WORDS, MIN_ARTICLES, MIN_SHARE, FileLines, LineCounter, Settings, is_short, line_key
 from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex, Sketch, sketch
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, Ledger, PageParser, RawArticle
@@ -274,7 +274,8 @@ def _drop_lines(raw: RawArticle, ledger: Ledger, task: _Task, removed: Counter[t
     keep_indices: list[int] = []
     for line, index in zip(raw.body_lines, raw.body_line_indices, strict=True):
         why = rules.reason(_chrome_text(line)) if rules is not None else None
-        if why is None and task.boilerplate and raw.outlet is not None and line_key(raw.outlet, line) in task.boilerplate:
+        if (why is None and task.boilerplate and raw.outlet is not None and is_short(line, task.boilerplate_max_words)
+                and line_key(raw.outlet, line) in task.boilerplate):
             why = BOILERPLATE_REASON
             removed[(raw.outlet, normalise(line))] += 1
         if why is None:
