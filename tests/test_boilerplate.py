@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import toolkit
-from toolkit.boilerplate import MAX_WORDS, MIN_ARTICLES, MIN_SHARE, Settings, find_repeated, line_key
+from toolkit.boilerplate import (
+    MAX_WORDS,
+    MIN_ARTICLES,
+    MIN_SHARE,
+    Settings,
+    find_repeated,
+    line_key,
+)
 
 TOPICS = ["the port strike", "the budget vote", "the flood defences", "the school reform", "the rail tender", "the hospital merger",
           "the zoning appeal", "the tax rebate", "the bridge repairs", "the election audit"]
@@ -167,11 +174,11 @@ def test_only_lines_at_or_over_both_thresholds_are_removed(case, rng):
     per_outlet: dict[str, int] = {}
     for outlet, _ in articles:
         per_outlet[outlet] = per_outlet.get(outlet, 0) + 1
-    for outlet in per_outlet:
+    for outlet, n_outlet in per_outlet.items():
         for line in _POOL:
             n = sum(1 for o, lines in articles if o == outlet and line in lines)
-            expected = n >= rule.min_articles and n >= rule.min_share * per_outlet[outlet] and len(line.split()) <= rule.max_words
-            assert (line_key(outlet, line) in found) == expected, (outlet, line, n, per_outlet[outlet], rule)
+            expected = n >= rule.min_articles and n >= rule.min_share * n_outlet and len(line.split()) <= rule.max_words
+            assert (line_key(outlet, line) in found) == expected, (outlet, line, n, n_outlet, rule)
     # long lines never; exact copies count once; order does not matter
     assert not {line_key(o, lines[0]) for o, lines in articles} & found
     shuffled = articles + copies

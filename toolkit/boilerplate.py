@@ -33,7 +33,12 @@ story therefore count once, and the short paragraphs they share are kept;
 boilerplate lines never enter the key (they are at most ``max_words``
 words), so they cannot make different stories look alike. Within one
 outlet only: the same line in many outlets' copies of a story is never
-pooled.
+pooled. Known limits: a *long* line an outlet prints under many different
+stories (a 40-word standing footer) enters their keys, and where its hash is
+the smallest it merges those stories into one, so the counts of that outlet
+shrink (detection there gets less sensitive, and shares can shift by a
+little); an outlet whose articles have no line over ``max_words`` words is
+keyed by whole bodies, so there only exact copies count once.
 
 **Memory and order.** The decision needs a pass over every article of an
 outlet, so :func:`toolkit.corpus.load_corpus` reads the input twice: a

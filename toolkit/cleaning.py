@@ -60,20 +60,21 @@ _NOT_DATELINES = frozenset(
 #: Capitalised (not upper-case) datelines are taken only for these places, case-folded:
 #: national capitals and large news cities, kept short on purpose (a name missing here
 #: leaves "City:" in the body, which is harmless; a wrong entry would cut text).
-#: Add to it with care: never a surname ("Washington" is listed because "Washington:"
-#: opening a body is the city's dateline far more often than the person).
+#: Add to it with care: a name that also opens bodies as a person or a label (a surname
+#: quoted as "Name: ...") would cut text. Upper-case datelines need no list.
 KNOWN_PLACES = frozenset(
-    name.strip()
-    for name in (
-        "seoul|pyongyang|busan|incheon|tokyo|osaka|beijing|shanghai|hong kong|taipei|singapore|manila|hanoi|bangkok|"
-        "jakarta|kuala lumpur|new delhi|delhi|mumbai|kolkata|chennai|bengaluru|hyderabad|islamabad|karachi|lahore|dhaka|"
-        "kathmandu|colombo|kabul|tehran|baghdad|damascus|beirut|amman|jerusalem|tel aviv|gaza|cairo|riyadh|doha|dubai|"
-        "abu dhabi|ankara|istanbul|moscow|kyiv|kiev|minsk|warsaw|berlin|paris|london|brussels|amsterdam|geneva|zurich|"
-        "vienna|rome|madrid|lisbon|athens|stockholm|oslo|copenhagen|helsinki|dublin|prague|budapest|bucharest|belgrade|"
-        "washington|new york|los angeles|chicago|ottawa|toronto|montreal|vancouver|havana|caracas|bogota|lima|santiago|"
-        "canberra|sydney|melbourne|wellington|auckland|nairobi|lagos|abuja|johannesburg|pretoria|kinshasa|khartoum|"
-        "tripoli|tunis|algiers|rabat"
-    ).split("|")
+    {
+        "seoul", "pyongyang", "busan", "incheon", "tokyo", "osaka", "beijing", "shanghai", "hong kong", "taipei",
+        "singapore", "manila", "hanoi", "bangkok", "jakarta", "kuala lumpur", "new delhi", "delhi", "mumbai", "kolkata",
+        "chennai", "bengaluru", "hyderabad", "islamabad", "karachi", "lahore", "dhaka", "kathmandu", "colombo", "kabul",
+        "tehran", "baghdad", "damascus", "beirut", "amman", "jerusalem", "tel aviv", "gaza", "cairo", "riyadh", "doha",
+        "dubai", "abu dhabi", "ankara", "istanbul", "moscow", "kyiv", "kiev", "minsk", "warsaw", "berlin", "paris",
+        "london", "brussels", "amsterdam", "geneva", "zurich", "vienna", "rome", "madrid", "lisbon", "athens",
+        "stockholm", "oslo", "copenhagen", "helsinki", "dublin", "prague", "budapest", "bucharest", "belgrade",
+        "washington", "new york", "los angeles", "chicago", "ottawa", "toronto", "montreal", "vancouver", "havana",
+        "caracas", "bogota", "lima", "santiago", "canberra", "sydney", "melbourne", "wellington", "auckland", "nairobi",
+        "lagos", "abuja", "johannesburg", "pretoria", "kinshasa", "khartoum", "tripoli", "tunis", "algiers", "rabat",
+    }
 )
 
 

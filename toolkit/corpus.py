@@ -20,16 +20,32 @@ from typing import Any
 import polars as pl
 
 from toolkit import schema
-from toolkit.atomic import staged, write_json
 from toolkit.articles import BuiltArticle, build_article, content_id
+from toolkit.atomic import staged, write_json
+from toolkit.boilerplate import (
+    MAX_WORDS,
+    MIN_ARTICLES,
+    MIN_SHARE,
+    FileLines,
+    LineCounter,
+    Settings,
+    is_short,
+    line_key,
+)
 from toolkit.boilerplate import REASON as BOILERPLATE_REASON
-from toolkit.boilerplate import MAX_WORDS, MIN_ARTICLES, MIN_SHARE, FileLines, LineCounter, Settings, is_short, line_key
-from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex, Sketch, sketch
+from toolkit.cleaning import normalise
+from toolkit.dedup import (
+    CONTAINMENT_THRESHOLD,
+    NUM_PERM,
+    SHINGLE_WORDS,
+    DuplicateIndex,
+    Sketch,
+    sketch,
+)
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, Ledger, PageParser, RawArticle
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
 from toolkit.reading import read_lines
-from toolkit.cleaning import normalise
 from toolkit.registry import OutletRegistry, default_chrome, default_registry
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet")
@@ -635,7 +651,8 @@ def load_corpus(
         Skip files that raise :class:`~toolkit.errors.CorpusError` and list
         them in ``report["skipped_files"]`` instead of raising.
     outlets, chrome : path, optional
-        Replacement outlet registry and chrome-rule CSVs.
+        Replacement outlet registry and chrome-rule CSVs. Chrome rules apply
+        to whole body lines of pages and tables alike.
     n_jobs : int, optional
         Worker processes for parsing (default 1). The result is the same for
         any value; see the README's performance table for when more help.
