@@ -194,12 +194,15 @@ def test_cli_options(tmp_path, capsys):
     import json
 
     assert main(["ingest", str(path), "--out", str(tmp_path / "on")]) == 0
+    assert "; 36 repeated-boilerplate line(s) removed (listed in ingest_report.json)" in capsys.readouterr().out
     on = json.loads((tmp_path / "on" / "ingest_report.json").read_text(encoding="utf-8"))
     assert on["repeated_boilerplate"]["lines_removed"] == 36
     assert main(["ingest", str(path), "--out", str(tmp_path / "strict"), "--boilerplate-share", "0.5"]) == 0
     strict = json.loads((tmp_path / "strict" / "ingest_report.json").read_text(encoding="utf-8"))
     assert strict["repeated_boilerplate"]["lines_removed"] == 30
+    capsys.readouterr()
     assert main(["ingest", str(path), "--out", str(tmp_path / "off"), "--keep-boilerplate"]) == 0
+    assert "repeated-boilerplate" not in capsys.readouterr().out
     off = json.loads((tmp_path / "off" / "ingest_report.json").read_text(encoding="utf-8"))
     assert "repeated_boilerplate" not in off and off["chrome_reasons"] == {"advertisement": 30}
 

@@ -49,6 +49,8 @@ def ingest_line(report: dict, out: Path) -> str:
         + (f"; passed over {sum(passed_over.values())} path(s) ({', '.join(f'{r}: {n}' for r, n in sorted(passed_over.items()))})"
            if passed_over else "")
         + (f"; {len(unplaced)} unplaced line(s), first at {unplaced[0]['file']}:{unplaced[0]['line']}" if unplaced else "")
+        + (f"; {report['repeated_boilerplate']['lines_removed']} repeated-boilerplate line(s) removed (listed in ingest_report.json)"
+           if "repeated_boilerplate" in report else "")
         + (f"; {len(report['warnings'])} warning(s) in ingest_report.json" if report["warnings"] else "")
         + ("; nothing was ingested" if not report["files_read"] else "")
     )

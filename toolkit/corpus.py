@@ -20,28 +20,12 @@ from typing import Any
 import polars as pl
 
 from toolkit import schema
-from toolkit.articles import BuiltArticle, build_article, content_id
 from toolkit.atomic import staged, write_json
-from toolkit.boilerplate import (
-    MAX_WORDS,
-    MIN_ARTICLES,
-    MIN_SHARE,
-    FileLines,
-    LineCounter,
-    Settings,
-    is_short,
-    line_key,
-)
+from toolkit.articles import BuiltArticle, build_article, content_id
+from toolkit.boilerplate import MAX_WORDS, MIN_ARTICLES, MIN_SHARE, FileLines, LineCounter, Settings, is_short, line_key
 from toolkit.boilerplate import REASON as BOILERPLATE_REASON
 from toolkit.cleaning import normalise
-from toolkit.dedup import (
-    CONTAINMENT_THRESHOLD,
-    NUM_PERM,
-    SHINGLE_WORDS,
-    DuplicateIndex,
-    Sketch,
-    sketch,
-)
+from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex, Sketch, sketch
 from toolkit.errors import CorpusError
 from toolkit.layouts import LINE_FATES, Ledger, PageParser, RawArticle
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
