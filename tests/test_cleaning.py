@@ -180,6 +180,8 @@ def test_datelines_with_dates_and_wire_credits(line, dateline, wire, rest):
         "Lee Jae-myung: A new start.",
         "ANALYSIS: The talks failed again.",
         "EXCLUSIVE: Officials met in secret.",
+        "BREAKING NEWS: Missiles were fired.",
+        "FACT CHECK: The claim is false.",
         "Opinion: Seoul must act.",
         "Update: The story changed.",
     ],

@@ -55,7 +55,8 @@ _DATELINE = re.compile(
 _NOT_DATELINES = frozenset(
     {"update", "note", "editor's note", "correction", "photo", "author", "source", "watch", "read", "also read", "video",
      "analysis", "opinion", "exclusive", "breaking", "explainer", "factbox", "editorial", "commentary", "live", "photos",
-     "read more", "related", "advertisement", "listen"}
+     "read more", "related", "advertisement", "listen", "breaking news", "live updates", "fact check", "just in", "developing",
+     "developing story", "news analysis", "first on", "q&a", "interview", "podcast", "graphic", "map", "timeline"}
 )
 #: Capitalised (not upper-case) datelines are taken only for these places, case-folded:
 #: national capitals and large news cities, kept short on purpose (a name missing here
