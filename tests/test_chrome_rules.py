@@ -23,6 +23,9 @@ RULES = default_chrome()
         ("hide caption", "caption control"),
         ("Sign up for our daily newsletter", "newsletter prompt"),
         ("Subscribe to our newsletter", "newsletter prompt"),
+        ("Sign up for The Brief, our daily newsletter that keeps readers up to speed.", "newsletter prompt"),
+        ("Sign up for the Morning Brief newsletter", "newsletter prompt"),
+        ("Sign up here for our free politics newsletters.", "newsletter prompt"),
         ("Sign up for CNN\u2019s Wonder Theory science newsletter. Explore the universe with news on fascinating discoveries.", "newsletter prompt"),
         ("Read more: How the talks began", "read-more link"),
         ("READ MORE: Seoul and Tokyo 80 years on", "read-more link"),
@@ -39,6 +42,10 @@ def test_site_furniture_is_chrome(line, reason):
     [
         "Sign up for the draft was slow, officials said.",
         "Subscribers to the newsletter rose 5% last year.",
+        # advice in news text (a real article says as much): not the site's own prompt
+        "Subscribe to the newsletters of the sites you like, the guide advises.",
+        "Subscribe to the newsletter of the union, he urged members.",
+        "Sign up for the draft and the newsletter came later.",
         "Read more than 20 reports before deciding, the minister advised.",
         "Watchdog: the agency opened an investigation.",
         "Watch the video below.",
