@@ -219,3 +219,33 @@ def test_lines_under_the_thresholds_or_too_long_are_never_removed(case, max_word
             n = sum(1 for o, lines in articles if o == outlet and line in lines)
             if line_key(outlet, line) in found:
                 assert n >= rule.min_articles and len(line.split()) <= max_words
+
+
+@pytest.mark.filterwarnings("ignore:.*relative dates but no crawl date")
+def test_pages_lose_repeated_lines_too_and_every_line_is_accounted(tmp_path):
+    """Six article pages of one outlet (the 004 seed's layout), each with the same short line in its lead."""
+    from .conftest import SEEDS
+
+    [seed] = sorted(SEEDS.glob("004_*.txt"))
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    first_body = next(i for i, line in enumerate(lines) if line.startswith("Prime Minister nominee"))
+    body_end = next(i for i in range(first_body, len(lines)) if not lines[i].strip())
+    for k in range(6):
+        title = f"Council weighs report {k} on {TOPICS[k]}"
+        page = [
+            "logo", title, "", title, "", "Korea Herald6 days ago", "",
+            _news(500 + k, 0), "Listen to this article", _news(500 + k, 1), _news(500 + k, 2),
+            *lines[body_end:],
+        ]
+        (tmp_path / f"page{k}.txt").write_text("\n".join(page), encoding="utf-8")
+    corpus = toolkit.load_corpus(tmp_path)
+    report = corpus.report
+    leads = corpus.articles.filter(pl.col("placement") == "lead")
+    assert leads.height == 6
+    assert all(b.split("\n\n") == [_news(500 + k, 0), _news(500 + k, 1), _news(500 + k, 2)] for k, b in enumerate(leads["body"]))
+    assert report["chrome_reasons"]["repeated boilerplate"] == 6
+    assert report["repeated_boilerplate"]["lines"] == [{"outlet": "Korea Herald", "text": "Listen to this article", "removed": 6}]
+    assert report["lines"]["non_blank"] == report["lines"]["accounted"] and report["lines"]["unplaced"] == 0
+    off = toolkit.load_corpus(tmp_path, remove_boilerplate=False)
+    assert report["lines"]["chrome"] == off.report["lines"]["chrome"] + 6
+    assert report["lines"]["text"] == off.report["lines"]["text"] - 6
