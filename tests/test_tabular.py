@@ -173,3 +173,13 @@ def test_caption_and_credit_lines_of_a_table_are_accounted(tmp_path):
     assert corpus.report["table_body_lines"] == {
         "total": 4, "text": 2, "metadata": 1, "chrome": 0, "caption": 1, "duplicate_title": 0, "unplaced": 0,
     }
+
+
+def test_a_row_of_furniture_only_keeps_its_article_row(tmp_path):
+    """The row stays (empty body, no paragraphs); its lines are accounted as chrome, not lost."""
+    path = tmp_path / "export.csv"
+    pl.DataFrame([{"outlet": "X", "title": "Only furniture", "body": "Story Continued Below\nAdvertisement"},
+                  {"outlet": "X", "title": "Real", "body": "A real line of news here."}]).write_csv(path)
+    corpus = toolkit.load_corpus(path)
+    assert corpus.articles.select("title", "body", "n_paragraphs").rows() == [("Only furniture", "", 0), ("Real", "A real line of news here.", 1)]
+    assert corpus.report["table_body_lines"]["chrome"] == 2 and corpus.report["chrome_reasons"] == {"advertisement": 2}
