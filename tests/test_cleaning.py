@@ -149,3 +149,49 @@ def test_fast_caption_removal_matches_the_former_rule(seed):
         line = "Lead. " + "word " * 900 + "end (AP Photo) " + line
     captions: list[str] = []
     assert (tc._take_captions(line, captions, Counter()), captions) == _take_captions_reference(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "dateline", "wire", "rest"),
+    [
+        ("SEOUL, July 23 (Yonhap) -- South Korea said it would respond.", "SEOUL, July 23", "Yonhap", "South Korea said it would respond."),
+        ("TOKYO (AP) \u2014 Japan protested.", "TOKYO", "The Associated Press", "Japan protested."),
+        ("WASHINGTON \u2014 The Pentagon said.", "WASHINGTON", None, "The Pentagon said."),
+        ("NEW YORK (AP) -- Stocks fell.", "NEW YORK", "The Associated Press", "Stocks fell."),
+        # an unknown credit stays with the dateline: nothing is lost
+        ("BEIJING (Xinhua News) -- China said.", "BEIJING (Xinhua News)", None, "China said."),
+        # a capitalised place counts only when it is a known place (the Hans India seed prints "Seoul:")
+        ("Seoul: The top officers vowed.", "Seoul", None, "The top officers vowed."),
+        ("Seoul, South Korea \u2014 Talks began.", "Seoul, South Korea", None, "Talks began."),
+    ],
+)
+def test_datelines_with_dates_and_wire_credits(line, dateline, wire, rest):
+    out = clean_body([line], REG)
+    assert (out.dateline, out.wire, out.lines) == (dateline, wire, [rest])
+    assert out.removed["dateline"] == 1 and out.removed["wire_credit"] == (wire is not None)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Trump: We will hit them harder than ever.",
+        "Analysis: The talks failed again.",
+        "Kim: I will go to Seoul.",
+        "Lee Jae-myung: A new start.",
+        "ANALYSIS: The talks failed again.",
+        "EXCLUSIVE: Officials met in secret.",
+        "BREAKING NEWS: Missiles were fired.",
+        "FACT CHECK: The claim is false.",
+        "Opinion: Seoul must act.",
+        "Update: The story changed.",
+    ],
+)
+def test_a_name_or_label_opening_the_body_is_not_a_dateline(line):
+    """Issue 13: "Trump: ..." at the start of a body became the dateline."""
+    out = clean_body([line], REG)
+    assert out.dateline is None and out.lines == [line] and not out.removed["dateline"]
+
+
+def test_a_trailing_wire_credit_and_a_dateline_credit_agree():
+    out = clean_body(["SEOUL (Yonhap) -- The talks began.", "They ended. (Yonhap)"], REG)
+    assert (out.dateline, out.wire, out.lines) == ("SEOUL", "Yonhap", ["The talks began.", "They ended."])

@@ -45,7 +45,9 @@ def test_a_news_page_gives_its_article_and_leaves_the_site_furniture(no_network)
         {"name": "author", "value": "Kim Eun-jung"},
     ]
     body = row["body"]
-    assert body.startswith("SEOUL, July 11 (Yonhap) -- The top military officers")
+    # The Yonhap dateline is cleaned as on any other input: metadata, not body.
+    assert (row["dateline"], row["wire"]) == ("SEOUL, July 11", "Yonhap")
+    assert body.startswith("The top military officers")
     assert "ramped up calls for Seoul to shoulder more of the costs" in body
     for furniture in ("cookies", "North Korea fires cruise missiles", "Most Viewed", "Copyright", "Privacy policy", "Copy link", "Economy"):
         assert furniture not in body, furniture
@@ -53,7 +55,8 @@ def test_a_news_page_gives_its_article_and_leaves_the_site_furniture(no_network)
     (entry,) = corpus.report["files"]
     assert entry["kind"] == "html" and entry["extractor"] == "trafilatura 2.3.1"
     assert entry["bytes"] == (HTML / NEWS).stat().st_size and entry["extracted_chars"] > 600
-    assert entry["removed_spans"] == {"byline": 1}  # "By Kim Eun-jung" went through the toolkit's cleaning
+    # "By Kim Eun-jung" and the "SEOUL, July 11 (Yonhap) --" dateline went through the toolkit's cleaning
+    assert entry["removed_spans"] == {"byline": 1, "dateline": 1, "wire_credit": 1}
     assert corpus.paragraphs.height == row["n_paragraphs"] == 5
 
 

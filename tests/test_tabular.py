@@ -485,3 +485,87 @@ def test_extras_and_titles_come_back_exactly(tmp_path_factory, extras, kind, tit
     assert a["title"].to_list() == [title, "Second"]
     expected = [[{"name": n, "value": v[k]} for n, v in extras.items()] for k in range(2)]
     assert a["extra"].to_list() == expected
+
+
+def _furniture_rows():
+    news = [
+        "Officials met on Friday to discuss the border, the ministry said in a statement.",
+        "The talks ended without agreement, and a new round is planned for next month.",
+    ]
+    return [
+        {"outlet": "Politico", "title": "Border talks", "body": "\n".join([news[0], "Story Continued Below", "Advertisement", news[1]])},
+        {"outlet": "NPR", "title": "Talks end", "body": "\n".join(["toggle caption", news[1], "Sign up for our politics newsletter to get the latest news.",
+                                                                    "Read more: How the talks began", "WATCH: The ministers arrive", news[0]])},
+        {"outlet": "CNN", "title": "Summit", "body": "\n".join([news[0], "Internal memo leaked", news[1]])},
+    ]
+
+
+def test_default_chrome_rules_clean_table_bodies_and_are_counted(tmp_path):
+    """Issue 13: site furniture stayed in table bodies ('Story Continued Below' 24 times in 300 articles)."""
+    path = tmp_path / "export.csv"
+    pl.DataFrame(_furniture_rows()).write_csv(path)
+    corpus = toolkit.load_corpus(path)
+    bodies = dict(zip(corpus.articles["outlet"], corpus.articles["body"], strict=True))
+    for outlet in ("Politico", "NPR"):
+        assert bodies[outlet].split("\n\n") == [
+            *(["Officials met on Friday to discuss the border, the ministry said in a statement."] if outlet == "Politico" else []),
+            "The talks ended without agreement, and a new round is planned for next month.",
+            *(["Officials met on Friday to discuss the border, the ministry said in a statement."] if outlet == "NPR" else []),
+        ]
+    assert "Internal memo leaked" in bodies["CNN"]
+    report = corpus.report
+    assert report["chrome_reasons"] == {"advertisement": 2, "caption control": 1, "newsletter prompt": 1, "read-more link": 1, "video prompt": 1}
+    assert report["table_body_lines"] == {
+        "total": 13, "text": 7, "metadata": 0, "chrome": 6, "caption": 0, "duplicate_title": 0, "unplaced": 0,
+    }
+    assert report["files"][0]["body_lines"] == report["table_body_lines"]
+    assert "lines" not in report["files"][0]  # page line counts stay pages-only
+
+
+def test_user_chrome_rules_apply_to_tables(tmp_path):
+    """Issue 13: a user chrome= rules file removed nothing from tables."""
+    path = tmp_path / "export.csv"
+    pl.DataFrame(_furniture_rows()).write_csv(path)
+    rules = tmp_path / "my_chrome.csv"
+    rules.write_text('match,pattern,reason\nexact,internal memo leaked,house teaser\nregex,"^watch:.{0,150}$",video\n', encoding="utf-8")
+    corpus = toolkit.load_corpus(path, chrome=rules)
+    bodies = dict(zip(corpus.articles["outlet"], corpus.articles["body"], strict=True))
+    assert "Internal memo leaked" not in bodies["CNN"]
+    # the user's file replaces the defaults: "Story Continued Below" is text again
+    assert "Story Continued Below" in bodies["Politico"] and "WATCH" not in bodies["NPR"]
+    # "Advertisement" alone on a line is taken by the body cleaning itself, whatever the rules file
+    assert corpus.report["chrome_reasons"] == {"advertisement": 1, "house teaser": 1, "video": 1}
+    # each line accounted for: table lines = text + chrome + metadata/captions
+    lines = corpus.report["table_body_lines"]
+    assert lines["total"] == sum(v for k, v in lines.items() if k != "total") == 13
+    assert lines["chrome"] == 3
+
+
+def test_caption_and_credit_lines_of_a_table_are_accounted(tmp_path):
+    path = tmp_path / "export.jsonl"
+    row = {"outlet": "Korea Herald", "title": "T", "body": "SEOUL: The talks began.\nLeaders meet in Tokyo on June 16. (AP Photo/Eugene Hoshiko)\nThey ended.\n(Yonhap)"}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    corpus = toolkit.load_corpus(path)
+    a = corpus.articles.row(0, named=True)
+    assert (a["dateline"], a["wire"], a["body"]) == ("SEOUL", "Yonhap", "The talks began.\n\nThey ended.")
+    assert corpus.report["table_body_lines"] == {
+        "total": 4, "text": 2, "metadata": 1, "chrome": 0, "caption": 1, "duplicate_title": 0, "unplaced": 0,
+    }
+
+
+def test_a_row_of_furniture_only_keeps_its_article_row(tmp_path):
+    """The row stays (empty body, no paragraphs); its lines are accounted as chrome, not lost."""
+    path = tmp_path / "export.csv"
+    pl.DataFrame([{"outlet": "X", "title": "Only furniture", "body": "Story Continued Below\nAdvertisement"},
+                  {"outlet": "X", "title": "Real", "body": "A real line of news here."}]).write_csv(path)
+    corpus = toolkit.load_corpus(path)
+    assert corpus.articles.select("title", "body", "n_paragraphs").rows() == [("Only furniture", "", 0), ("Real", "A real line of news here.", 1)]
+    assert corpus.report["table_body_lines"]["chrome"] == 2 and corpus.report["chrome_reasons"] == {"advertisement": 2}
+
+
+def test_quoted_header_names_are_read_as_written(tmp_path):
+    # Found by the property test above: Polars read a header of four quotes as two instead of one.
+    path = tmp_path / "t.csv"
+    pl.DataFrame({"outlet": ["CNA"], "title": ["T"], "body": ["A body."], '"': ["q"], 'say "hi"': ["h"]}).write_csv(path)
+    a = toolkit.load_corpus(path).articles
+    assert a["extra"].to_list() == [[{"name": '"', "value": "q"}, {"name": 'say "hi"', "value": "h"}]]

@@ -39,14 +39,58 @@ _SPLIT_WINDOW = 2000
 _CREDIT_LOOKBACK = 1000
 _AUTHOR = re.compile(r"\s*\bAuthor:\s*(?P<name>[^.!?\n]{2,80}?)\s*$")
 _BY_LINE = re.compile(r"^By\s+(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})$")
+# A dateline: an upper-case place ("SEOUL", "WASHINGTON", "NEW YORK"), optionally a
+# region ("SEOUL, South Korea"), a date ("SEOUL, July 23") and a wire credit
+# ("TOKYO (AP)"), then ":", "--" or a dash. A capitalised word such as "Seoul:"
+# counts only when it is a known place (KNOWN_PLACES): "Trump: ..." or
+# "Analysis: ..." opening a body is text, not a dateline.
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATELINE = re.compile(
-    r"^(?P<place>(?:[A-Z][A-Z.'-]+(?:\s[A-Z][A-Z.'-]+){0,2}(?:,\s+[A-Z][\w.'-]+(?:\s[A-Z][\w.'-]+){0,2})?)"
-    r"|(?:[A-Z][a-z]+(?:\s[A-Z][a-z]+)?))"
+    r"^(?P<place>(?:[A-Z][A-Z.'-]+(?:\s[A-Z][A-Z.'-]+){0,2}|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
+    r"(?:,\s+[A-Z][\w.'-]+(?:\s[A-Z][\w.'-]+){0,2})?"
+    rf"(?:,\s+{_MONTH}\s+\d{{1,2}})?)"
+    r"(?:\s*\((?P<credit>[A-Z][\w.&' -]{0,40})\))?"
     r"\s*(?::|\s[\u2014\u2013]|\s--?)\s+(?=[A-Z\"'])"
 )
-_NOT_DATELINES = frozenset({"update", "note", "editor's note", "correction", "photo", "author", "source", "watch", "read", "also read", "video"})
+_NOT_DATELINES = frozenset(
+    {"update", "note", "editor's note", "correction", "photo", "author", "source", "watch", "read", "also read", "video",
+     "analysis", "opinion", "exclusive", "breaking", "explainer", "factbox", "editorial", "commentary", "live", "photos",
+     "read more", "related", "advertisement", "listen", "breaking news", "live updates", "fact check", "just in", "developing",
+     "developing story", "news analysis", "first on", "q&a", "interview", "podcast", "graphic", "map", "timeline"}
+)
+#: Capitalised (not upper-case) datelines are taken only for these places, case-folded:
+#: national capitals and large news cities, kept short on purpose (a name missing here
+#: leaves "City:" in the body, which is harmless; a wrong entry would cut text).
+#: Add to it with care: a name that also opens bodies as a person or a label (a surname
+#: quoted as "Name: ...") would cut text. Upper-case datelines need no list.
+KNOWN_PLACES = frozenset(
+    {
+        "seoul", "pyongyang", "busan", "incheon", "tokyo", "osaka", "beijing", "shanghai", "hong kong", "taipei",
+        "singapore", "manila", "hanoi", "bangkok", "jakarta", "kuala lumpur", "new delhi", "delhi", "mumbai", "kolkata",
+        "chennai", "bengaluru", "hyderabad", "islamabad", "karachi", "lahore", "dhaka", "kathmandu", "colombo", "kabul",
+        "tehran", "baghdad", "damascus", "beirut", "amman", "jerusalem", "tel aviv", "gaza", "cairo", "riyadh", "doha",
+        "dubai", "abu dhabi", "ankara", "istanbul", "moscow", "kyiv", "kiev", "minsk", "warsaw", "berlin", "paris",
+        "london", "brussels", "amsterdam", "geneva", "zurich", "vienna", "rome", "madrid", "lisbon", "athens",
+        "stockholm", "oslo", "copenhagen", "helsinki", "dublin", "prague", "budapest", "bucharest", "belgrade",
+        "washington", "new york", "los angeles", "chicago", "ottawa", "toronto", "montreal", "vancouver", "havana",
+        "caracas", "bogota", "lima", "santiago", "canberra", "sydney", "melbourne", "wellington", "auckland", "nairobi",
+        "lagos", "abuja", "johannesburg", "pretoria", "kinshasa", "khartoum", "tripoli", "tunis", "algiers", "rabat",
+    }
+)
+
+
 # "[Lee Byung-jong] Title": a column title carrying its author's name (2-4 capitalised words).
 _TITLE_BYLINE = re.compile(r"^\[(?P<name>[A-Z][\w'.-]+(?:\s[A-Z][\w'.-]+){1,3})\]")
+
+
+def _is_place(place: str) -> bool:
+    """Whether a dateline candidate names a place: upper-case, or a known capitalised place."""
+    name = place.split(",", 1)[0].strip()
+    if name.casefold() in _NOT_DATELINES:
+        return False
+    if name.isupper():
+        return True
+    return name.casefold() in KNOWN_PLACES
 
 
 def normalise(text: str) -> str:
@@ -194,9 +238,18 @@ def clean_body(raw_lines: list[str], registry: OutletRegistry) -> CleanBody:
     if kept:
         i, first = kept[0]
         m = _DATELINE.match(first)
-        if m and m["place"].casefold() not in _NOT_DATELINES:
+        if m and _is_place(m["place"]):
             out.dateline = m["place"]
             out.removed["dateline"] += 1
+            credit = m["credit"]
+            known = registry.lookup(credit) if credit else None
+            if known is not None and known.type == "wire":
+                # "TOKYO (AP) —": the wire credit of the dateline (a trailing credit, read first, wins)
+                if out.wire is None:
+                    out.wire = known.name
+                out.removed["wire_credit"] += 1
+            elif credit:
+                out.dateline = f"{m['place']} ({credit})"  # kept whole, nothing lost
             kept[0] = (i, first[m.end() :])
     out.lines = [line for _, line in kept]
     return out

@@ -26,8 +26,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         # Warnings are in the report; the CLI keeps to one line.
         warnings.simplefilter("ignore")
+        # Thresholds left unset keep load_corpus's documented defaults.
+        boilerplate = {k: v for k, v in (("boilerplate_min_share", args.boilerplate_share), ("boilerplate_min_articles", args.boilerplate_min_articles),
+                                         ("boilerplate_max_words", args.boilerplate_max_words)) if v is not None}
         report = write_corpus(args.paths, args.out, skip_invalid=args.skip_invalid, outlets=args.outlets, chrome=args.chrome,
-                              date_format=args.date_format, columns=columns)
+                              date_format=args.date_format, columns=columns, remove_boilerplate=not args.keep_boilerplate, **boilerplate)
     print(printable(ingest_line(report, args.out)))
     return 0 if report["files_read"] else 2
 
@@ -48,6 +51,8 @@ def ingest_line(report: dict, out: Path) -> str:
         + (f"; passed over {sum(passed_over.values())} path(s) ({', '.join(f'{r}: {n}' for r, n in sorted(passed_over.items()))})"
            if passed_over else "")
         + (f"; {len(unplaced)} unplaced line(s), first at {unplaced[0]['file']}:{unplaced[0]['line']}" if unplaced else "")
+        + (f"; {report['repeated_boilerplate']['lines_removed']} repeated-boilerplate line(s) removed (listed in ingest_report.json)"
+           if "repeated_boilerplate" in report else "")
         + (f"; {len(report['warnings'])} warning(s) in ingest_report.json" if report["warnings"] else "")
         + ("; nothing was ingested" if not report["files_read"] else "")
     )
@@ -167,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="table columns holding the toolkit's fields when named differently, "
                              "e.g. outlet=source,body=content_original,published=date; alternatives as outlet='source|source_domain' "
                              "(fields: outlet, title, body, published, section)")
+    ingest.add_argument("--keep-boilerplate", action="store_true", help="do not remove lines an outlet repeats across its articles")
+    ingest.add_argument("--boilerplate-share", type=float, default=None, metavar="SHARE",
+                        help="repeated boilerplate: share of an outlet's distinct articles a line must occur in (default 0.2)")
+    ingest.add_argument("--boilerplate-min-articles", type=int, default=None, metavar="N",
+                        help="repeated boilerplate: fewest distinct articles of the outlet (default 5)")
+    ingest.add_argument("--boilerplate-max-words", type=int, default=None, metavar="N",
+                        help="repeated boilerplate: longest line in words (default 25)")
     ingest.set_defaults(func=_cmd_ingest)
 
     summary = sub.add_parser("summary", help="print a summary table of an ingested folder")

@@ -22,9 +22,12 @@ import polars as pl
 from toolkit import schema
 from toolkit.atomic import staged, write_json
 from toolkit.articles import BuiltArticle, build_article, content_id
+from toolkit.boilerplate import MAX_WORDS, MIN_ARTICLES, MIN_SHARE, FileLines, LineCounter, Settings, is_short, line_key
+from toolkit.boilerplate import REASON as BOILERPLATE_REASON
+from toolkit.cleaning import normalise
 from toolkit.dedup import CONTAINMENT_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex, Sketch, sketch
 from toolkit.errors import CorpusError
-from toolkit.layouts import LINE_FATES, PageParser
+from toolkit.layouts import LINE_FATES, Ledger, PageParser, RawArticle
 from toolkit.manifest import MANIFEST_NAME, PageInfo, read_manifest
 from toolkit.reading import decode_lines, read_bytes
 from toolkit.registry import OutletRegistry, default_chrome, default_registry
@@ -33,6 +36,8 @@ from toolkit.tabular import TABLE_SUFFIXES, check_columns
 # The report lists this many duplicate pairs; all are counted, and every copy
 # is flagged in the articles frame itself.
 MAX_LISTED_PAIRS = 500
+# The report lists this many distinct repeated-boilerplate lines; all are counted.
+MAX_LISTED_BOILERPLATE = 500
 # Columns a copy may take from its canonical copy when it lacks them.
 FILLABLE = ("outlet", "section", "published", "byline", "wire", "dateline")
 
@@ -207,6 +212,8 @@ class _Builder:
         self._seen_ids: Counter[int] = Counter()
         self.removed: Counter[str] = Counter()
         self.chrome_reasons: Counter[str] = Counter()
+        self.boilerplate: Counter[tuple[str, str]] = Counter()
+        self.boilerplate_settings: Settings | None = None
         self.files: list[dict[str, Any]] = []
         self.unplaced: list[dict[str, Any]] = []
         self.warnings: list[str] = []
@@ -220,6 +227,7 @@ class _Builder:
         self.files.append(outcome.file_report)
         self.removed.update(outcome.removed)
         self.chrome_reasons.update(outcome.chrome_reasons)
+        self.boilerplate.update(outcome.boilerplate)
         self.unplaced.extend(outcome.unplaced)
         self.warnings.extend(outcome.warnings)
 
@@ -237,6 +245,9 @@ class _Task:
     chrome: str | None
     date_format: str | None = None
     columns: dict[str, tuple[str, ...]] | None = None
+    # keys (toolkit.boilerplate.line_key) of the lines found to be repeated boilerplate
+    boilerplate: frozenset[int] = frozenset()
+    boilerplate_max_words: int = 0
 
 
 @dataclass
@@ -249,20 +260,92 @@ class _FileOutcome:
     warnings: list[str]
     # duplicate-detection sketches of the bodies, computed where the file is parsed (a worker)
     sketches: list[Sketch] = field(default_factory=list)
+    # (outlet, line) -> times removed as repeated boilerplate
+    boilerplate: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def _drop_lines(raw: RawArticle, ledger: Ledger, task: _Task, removed: Counter[tuple[str, str]], *, chrome: bool) -> None:
+    """Take whole chrome lines (tables only: pages lose theirs in the parser) and repeated boilerplate out of a body.
+
+    Each line taken out is marked ``chrome`` in ``ledger`` with its reason, so
+    it is counted like every other line; the rest go on to :func:`build_article`.
+    """
+    rules = default_chrome(task.chrome) if chrome else None
+    keep_lines: list[str] = []
+    keep_indices: list[int] = []
+    for line, index in zip(raw.body_lines, raw.body_line_indices, strict=True):
+        why = rules.reason(_chrome_text(line)) if rules is not None else None
+        if (why is None and task.boilerplate and raw.outlet is not None and is_short(line, task.boilerplate_max_words)
+                and line_key(raw.outlet, line) in task.boilerplate):
+            why = BOILERPLATE_REASON
+            removed[(raw.outlet, normalise(line))] += 1
+        if why is None:
+            keep_lines.append(line)
+            keep_indices.append(index)
+        else:
+            ledger.mark(index, "chrome", why)
+    raw.body_lines, raw.body_line_indices = keep_lines, keep_indices
+
+
+def _chrome_text(line: str) -> str:
+    """A table body line as the page parser hands lines to the chrome rules."""
+    return line.replace("\ufeff", "").replace("\u00a0", " ").strip()
+
+
+def _page_raws(task: _Task, data: bytes | None = None) -> tuple[Any, list[RawArticle], Ledger, str, str | None]:
+    page = decode_lines(read_bytes(task.path) if data is None else data, task.path)
+    parser = PageParser(default_registry(task.outlets), default_chrome(task.chrome))
+    raws, ledger, layout, tag = parser.parse(page, page_tag=task.page_tag)
+    return page, raws, ledger, layout, tag
+
+
+def _table_raws(task: _Task) -> tuple[list[RawArticle], str, dict[str, Any]]:
+    from toolkit.tabular import read_table_with_stats
+
+    return read_table_with_stats(task.path, registry=default_registry(task.outlets), date_format=task.date_format, columns=task.columns)
+
+
+def _scan(task: _Task) -> FileLines | None:
+    """First pass for repeated boilerplate: outlets, story keys and short-line keys of one file.
+
+    No cleaning or sentence splitting; a file that fails to parse is left to
+    the main pass, which raises or skips it.
+    """
+    from toolkit.htmlpages import is_html, read_html_page
+
+    # Tables and HTML pages keep their chrome lines until _drop_lines; the page parser has taken them already.
+    table = task.path.suffix.lower() in TABLE_SUFFIXES
+    try:
+        if table:
+            raws = _table_raws(task)[0]
+        else:
+            data = read_bytes(task.path)
+            html = is_html(task.path, data)
+            raws = [read_html_page(task.path, data, registry=default_registry(task.outlets)).raw] if html else _page_raws(task, data)[1]
+            table = html
+    except CorpusError:
+        return None
+    rules = default_chrome(task.chrome)
+    found = FileLines()
+    for raw in raws:
+        lines = [line for line in raw.body_lines if not (table and rules.reason(_chrome_text(line)))]
+        found.add(raw.outlet, lines, max_words=task.boilerplate_max_words)
+    return found
 
 
 def _process_page(task: _Task, data: bytes | None = None) -> _FileOutcome:
     path, crawl = task.path, task.crawl_date
     registry = default_registry(task.outlets)
-    parser = PageParser(registry, default_chrome(task.chrome))
-    page = decode_lines(read_bytes(path) if data is None else data, path)
+    page, raws, ledger, layout, tag = _page_raws(task, data)
     sha = page.sha256
     notes: list[str] = []
     if task.manifest_sha256 and task.manifest_sha256 != sha:
         notes.append(f"{path.name}: sha256 differs from the manifest; its crawl date may not apply")
-    raws, ledger, layout, tag = parser.parse(page, page_tag=task.page_tag)
+    boilerplate: Counter[tuple[str, str]] = Counter()
     for raw in raws:
         raw.source_file = task.name  # relative to the folder given: two pages may share a file name
+        if task.boilerplate:
+            _drop_lines(raw, ledger, task, boilerplate, chrome=False)
     removed: Counter[str] = Counter()
     built = [build_article(r, crawl_date=crawl, registry=registry, ledger=ledger, removed=removed) for r in raws]
     if crawl is None and any(b.row["date_basis"] == "relative" for b in built):
@@ -293,21 +376,32 @@ def _process_page(task: _Task, data: bytes | None = None) -> _FileOutcome:
         "articles": len(built),
         "removed_spans": dict(sorted(removed.items())),
     }
-    return _FileOutcome(built, file_report, removed, chrome_reasons, unplaced, [*notes, *page.warnings])
+    outcome = _FileOutcome(built, file_report, removed, chrome_reasons, unplaced, [*notes, *page.warnings])
+    outcome.boilerplate = boilerplate
+    return outcome
 
 
 def _process_table(task: _Task) -> _FileOutcome:
-    from toolkit.tabular import read_table_with_stats
-
     registry = default_registry(task.outlets)
-    raws, sha, stats = read_table_with_stats(task.path, registry=registry, date_format=task.date_format, columns=task.columns)
+    raws, sha, stats = _table_raws(task)
+    # One ledger over every body line of the table, so each line is accounted
+    # for as on a page: text, metadata, chrome (with its reason) or caption.
+    n_lines = 0
     for raw in raws:
         raw.source_file = task.name
+        raw.body_line_indices = list(range(n_lines, n_lines + len(raw.body_lines)))
+        n_lines += len(raw.body_lines)
+    ledger = Ledger.for_lines(task.path, n_lines)
+    boilerplate: Counter[tuple[str, str]] = Counter()
+    for raw in raws:
+        _drop_lines(raw, ledger, task, boilerplate, chrome=True)
     removed: Counter[str] = Counter()
-    built = [build_article(r, crawl_date=None, registry=registry, ledger=None, removed=removed) for r in raws]
+    built = [build_article(r, crawl_date=None, registry=registry, ledger=ledger, removed=removed) for r in raws]
     for b, r in zip(built, raws, strict=True):
         if r.date is not None:
             b.row["published"] = r.date.value
+    fates = Counter(fate or "text" for fate in ledger.fates)  # a line cleaning left in place is text
+    chrome_reasons = Counter(reason or "chrome" for fate, reason in zip(ledger.fates, ledger.reasons, strict=True) if fate == "chrome")
     file_report = {
         "file": task.name,
         "sha256": sha,
@@ -318,9 +412,12 @@ def _process_table(task: _Task) -> _FileOutcome:
         "columns": stats["columns"],
         "extra_columns": stats["extra_columns"],
         "articles": len(built),
+        "body_lines": {"total": n_lines, **{fate: fates.get(fate, 0) for fate in LINE_FATES}},
         "removed_spans": dict(sorted(removed.items())),
     }
-    return _FileOutcome(built, file_report, removed, Counter(), [], [])
+    outcome = _FileOutcome(built, file_report, removed, chrome_reasons, [], [])
+    outcome.boilerplate = boilerplate
+    return outcome
 
 
 def _process_html(task: _Task, data: bytes) -> _FileOutcome:
@@ -330,9 +427,18 @@ def _process_html(task: _Task, data: bytes) -> _FileOutcome:
 
     registry = default_registry(task.outlets)
     page = read_html_page(task.path, data, registry=registry)
-    page.raw.source_file = task.name
+    raw = page.raw
+    raw.source_file = task.name
+    # The extracted lines get a ledger of their own, so chrome rules and repeated
+    # boilerplate apply and are counted as for tables.
+    raw.body_line_indices = list(range(len(raw.body_lines)))
+    ledger = Ledger.for_lines(task.path, len(raw.body_lines))
+    boilerplate: Counter[tuple[str, str]] = Counter()
+    _drop_lines(raw, ledger, task, boilerplate, chrome=True)
     removed: Counter[str] = Counter()
-    built = build_article(page.raw, crawl_date=None, registry=registry, ledger=None, removed=removed)
+    built = build_article(raw, crawl_date=None, registry=registry, ledger=ledger, removed=removed)
+    fates = Counter(fate or "text" for fate in ledger.fates)
+    chrome_reasons = Counter(reason or "chrome" for fate, reason in zip(ledger.fates, ledger.reasons, strict=True) if fate == "chrome")
     if built.row["byline"] is None and page.author:
         built.row["byline"] = page.author
     file_report = {
@@ -342,9 +448,12 @@ def _process_html(task: _Task, data: bytes) -> _FileOutcome:
         "layout": "html",
         **page.stats,
         "articles": 1,
+        "body_lines": {"total": len(ledger.fates), **{fate: fates.get(fate, 0) for fate in LINE_FATES}},
         "removed_spans": dict(sorted(removed.items())),
     }
-    return _FileOutcome([built], file_report, removed, Counter(), [], page.warnings)
+    outcome = _FileOutcome([built], file_report, removed, chrome_reasons, [], page.warnings)
+    outcome.boilerplate = boilerplate
+    return outcome
 
 
 def _process(task: _Task) -> _FileOutcome | CorpusError:
@@ -494,6 +603,21 @@ def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup:
     articles = resolved
     n_dup = articles.filter(pl.col("duplicate_of").is_not_null()).height
     stories = articles.group_by("story_id", maintain_order=True).agg(pl.col("outlet").n_unique().alias("n_outlets"), pl.len().alias("n"))
+    # Sections that appear only when they have something to say, so a corpus
+    # of pages with no repeated boilerplate (the seeds) reports as before.
+    extra: dict[str, Any] = {}
+    tables = [f for f in builder.files if f["kind"] == "table"]
+    if tables:
+        extra["table_body_lines"] = {k: sum(f["body_lines"][k] for f in tables) for k in ("total", *LINE_FATES)}
+    if builder.boilerplate and builder.boilerplate_settings is not None:
+        listed = sorted(builder.boilerplate.items(), key=lambda item: (-item[1], item[0]))
+        extra["repeated_boilerplate"] = {
+            **builder.boilerplate_settings.as_report(),
+            "lines_removed": sum(builder.boilerplate.values()),
+            "distinct_lines": len(listed),
+            "lines_listed": min(len(listed), MAX_LISTED_BOILERPLATE),
+            "lines": [{"outlet": o, "text": t[:200], "removed": n} for (o, t), n in listed[:MAX_LISTED_BOILERPLATE]],
+        }
     return {
         "files_read": len(builder.files),
         "files": builder.files,
@@ -506,6 +630,7 @@ def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup:
         },
         "chrome_reasons": dict(sorted(builder.chrome_reasons.items())),
         "removed_spans": dict(sorted(builder.removed.items())),
+        **extra,
         "unplaced": builder.unplaced,
         "articles": {
             "total": articles.height,
@@ -544,6 +669,10 @@ def load_corpus(
     n_jobs: int | None = None,
     date_format: str | None = None,
     columns: dict[str, str | list[str]] | None = None,
+    remove_boilerplate: bool = True,
+    boilerplate_min_share: float = MIN_SHARE,
+    boilerplate_min_articles: int = MIN_ARTICLES,
+    boilerplate_max_words: int = MAX_WORDS,
 ) -> Corpus:
     """Ingest scraped pages and article tables into a :class:`Corpus`.
 
@@ -566,7 +695,8 @@ def load_corpus(
         Skip files that raise :class:`~toolkit.errors.CorpusError` and list
         them in ``report["skipped_files"]`` instead of raising.
     outlets, chrome : path, optional
-        Replacement outlet registry and chrome-rule CSVs.
+        Replacement outlet registry and chrome-rule CSVs. Chrome rules apply
+        to whole body lines of pages and tables alike.
     n_jobs : int, optional
         Worker processes for parsing (default 1). The result is the same for
         any value; see the README's performance table for when more help.
@@ -587,6 +717,22 @@ def load_corpus(
         list): in each table the first one it has is used. A mapped column
         missing from a table is a :class:`CorpusError` naming the file and
         the columns it has. Pages are not affected.
+    remove_boilerplate : bool, default True
+        Remove repeated boilerplate: body lines of at most
+        ``boilerplate_max_words`` words that one outlet prints in at least
+        ``boilerplate_min_articles`` of its distinct articles and in at least
+        ``boilerplate_min_share`` of them (see :mod:`toolkit.boilerplate`).
+        Each removed line is marked chrome with the reason
+        ``"repeated boilerplate"``, counted in ``report["chrome_reasons"]``
+        and listed with its outlet in ``report["repeated_boilerplate"]``.
+        Costs a first, cheap pass over the input. False turns it off.
+    boilerplate_min_share : float, default 0.2
+        Share of the outlet's distinct articles (stories) a line must occur in.
+    boilerplate_min_articles : int, default 5
+        Minimum number of the outlet's distinct articles a line must occur
+        in, so small outlets and small corpora are not affected.
+    boilerplate_max_words : int, default 25
+        Longest line, in words, that can be boilerplate.
 
     Returns
     -------
@@ -607,7 +753,8 @@ def load_corpus(
 
     builder, resolved, dedup = _ingest(
         paths, collect, manifest=manifest, crawl_dates=crawl_dates, skip_invalid=skip_invalid, outlets=outlets, chrome=chrome, n_jobs=n_jobs,
-        date_format=date_format, columns=columns,
+        date_format=date_format, columns=columns, remove_boilerplate=remove_boilerplate, boilerplate_min_share=boilerplate_min_share,
+        boilerplate_min_articles=boilerplate_min_articles, boilerplate_max_words=boilerplate_max_words,
     )
     articles = _finish_articles(pl.concat(articles_parts).lazy(), resolved).collect()
     paragraphs = pl.concat(paragraph_parts)
@@ -627,14 +774,20 @@ def _ingest(
     n_jobs: int | None = None,
     date_format: str | None = None,
     columns: dict[str, str | list[str]] | None = None,
+    remove_boilerplate: bool = True,
+    boilerplate_min_share: float = MIN_SHARE,
+    boilerplate_min_articles: int = MIN_ARTICLES,
+    boilerplate_max_words: int = MAX_WORDS,
 ) -> tuple[_Builder, pl.DataFrame, _Dedup]:
     """Read every file, handing rows to ``emit`` every ``batch_files`` files.
 
     With more than one worker, files are parsed in worker processes; rows,
     ids and duplicate bookkeeping stay in this process, in input order, so
-    the result does not depend on ``n_jobs``.
+    the result does not depend on ``n_jobs``. Repeated boilerplate is found
+    by a first pass over every file (:func:`_scan`) before any row is built.
     """
     mapping = check_columns(columns) or None  # a bad mapping fails before any file is read
+    settings = Settings(boilerplate_min_share, boilerplate_min_articles, boilerplate_max_words) if remove_boilerplate else None
     registry = default_registry(str(outlets) if outlets else None)
     manifests = _Manifests(manifest, crawl_dates)
     builder = _Builder(registry)
@@ -654,6 +807,7 @@ def _ingest(
                 chrome=str(chrome) if chrome else None,
                 date_format=date_format,
                 columns=mapping,
+                boilerplate_max_words=settings.max_words if settings else 0,
             )
         )
     workers = _workers(n_jobs, len(tasks))
@@ -665,6 +819,17 @@ def _ingest(
         # spawn, not fork: forking a process that has started Polars' thread pool can deadlock
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
     try:
+        if settings is not None:
+            counter = LineCounter()
+            scans = pool.map(_scan, tasks, chunksize=max(1, len(tasks) // (4 * workers))) if pool else map(_scan, tasks)
+            for found in scans:
+                if found is not None:
+                    counter.add(found)
+            repeated = counter.repeated(settings)
+            del counter
+            builder.boilerplate_settings = settings
+            for task in tasks:
+                task.boilerplate = repeated
         for start in range(0, len(tasks), batch_files):
             window = tasks[start : start + batch_files]
             outcomes = pool.map(_process, window, chunksize=max(1, len(window) // (4 * workers))) if pool else map(_process, window)

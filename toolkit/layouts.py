@@ -33,7 +33,10 @@ _LISTING = re.compile(r"^Latest news with #(?P<tag>\S.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"^[-\u2022\u00b7\u25aa*\u2013]\s*(?P<value>\S.*)$")
 _HEADER_CHROME = frozenset({"site logo", "site header", "advertisement"})
 #: Chrome reasons (toolkit/data/chrome.csv) for lines that appear inside article bodies.
-_INLINE_CHROME = frozenset({"site navigation", "advertisement", "image placeholder", "app store badges"})
+_INLINE_CHROME = frozenset(
+    {"site navigation", "advertisement", "image placeholder", "app store badges", "caption control", "newsletter prompt", "read-more link",
+     "video prompt"}
+)
 _MAX_OUTLET_CHARS = 80
 _DATE_SHAPE = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$")
 # Every glued outlet+date line ends like one of these (cheap pre-check).

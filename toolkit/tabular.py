@@ -201,6 +201,10 @@ def _read_delimited(path: Path, data: bytes, separator: str) -> _Table:
     except (pl.exceptions.PolarsError, OSError) as exc:
         msg = f"got an unreadable {kind} table ({str(exc).splitlines()[0]}), expected a valid file"
         raise CorpusError(path, None, msg) from None
+    # Polars unescapes doubled quotes in header names wrongly ('""""' gives '""'); the csv module reads them as RFC 4180 says.
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"', strict=False), None)
+    if header is not None and len(header) == frame.width and header != frame.columns and len(set(header)) == len(header):
+        frame.columns = header
     if frame.width == 1 and separator == "," and ";" in frame.columns[0]:
         msg = (f"got one column {frame.columns[0]!r}, which looks separated by semicolons (as some spreadsheet locales save CSV), "
                "expected comma-separated values: save the sheet as CSV with commas, or as tab-separated .tsv")
