@@ -29,16 +29,20 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-# Any corpus: make appendix CORPUS=path/to/pages-or-tables (default: the seeds).
+# Any corpus: make appendix CORPUS=path/to/pages-or-tables (default: the seeds),
+# with COLUMNS=outlet=source,body=content and DATE_FORMAT=%m/%d/%y when its tables need them.
 CORPUS ?= seeds
+COLUMNS ?=
+DATE_FORMAT ?=
+INGEST_OPTIONS := $(if $(COLUMNS),--columns '$(COLUMNS)') $(if $(DATE_FORMAT),--date-format '$(DATE_FORMAT)')
 
 appendix: $(STAMP)
-	$(BIN)/python -m toolkit ingest $(CORPUS) --out build/corpus
+	$(BIN)/python -m toolkit ingest $(CORPUS) --out build/corpus $(INGEST_OPTIONS)
 	$(BIN)/python -m toolkit embed build/corpus
 	$(BIN)/python -m toolkit analyze build/corpus
 	$(BIN)/python -m toolkit summary build/corpus
 	# Every notebook that applies to the corpus: executed copies, HTML, figures, tables, maps, manifest.json.
-	$(BIN)/python -m toolkit appendix --corpus $(CORPUS) --embeddings build/corpus/embeddings.parquet --out build/appendix
+	$(BIN)/python -m toolkit appendix --corpus $(CORPUS) --embeddings build/corpus/embeddings.parquet --out build/appendix $(INGEST_OPTIONS)
 
 # Learner copies of the notebooks, without the cells tagged "solution".
 student: $(STAMP)

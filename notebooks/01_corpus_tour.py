@@ -41,6 +41,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill can override them: papermill 01_corpus_tour.ipynb out.ipynb -p corpus_path other/).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
+ingest_options = {}  # options of toolkit.load_corpus, e.g. {"columns": {"outlet": "source", "body": "content"}, "date_format": "%m/%d/%y"}
 model = None  # embedding model; unused here, kept so every notebook takes the same parameters
 seed = 0  # random seed; unused here (nothing random happens during ingest)
 output_dir = "../build/appendix"  # where tables and figures are saved
@@ -60,7 +61,7 @@ pl.Config.set_tbl_rows(30)
 pl.Config.set_fmt_str_lengths(80)
 output_dir = Path(output_dir)
 
-corpus = toolkit.load_corpus(corpus_path)
+corpus = toolkit.load_corpus(corpus_path, **ingest_options)
 articles, paragraphs, report = corpus.articles, corpus.paragraphs, corpus.report
 display(toolkit.prose(
     f"Loaded **{report['files_read']}** files from {toolkit.escape_markdown(corpus_path)}: "

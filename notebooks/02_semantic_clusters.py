@@ -44,6 +44,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill can override them: papermill 02_semantic_clusters.ipynb out.ipynb -p seed 1).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
+ingest_options = {}  # options of toolkit.load_corpus, e.g. {"columns": {"outlet": "source", "body": "content"}, "date_format": "%m/%d/%y"}
 model = None  # embedding model name or path; None = the toolkit default (offline)
 seed = 0  # seed for the clustering and the map; stability uses this and the next seeds
 output_dir = "../build/appendix"  # where tables, figures and maps are saved
@@ -69,7 +70,7 @@ pl.Config.set_fmt_str_lengths(120)
 output_dir = Path(output_dir)
 stability_seeds = [seed + k for k in range(5)]
 
-corpus = toolkit.load_corpus(corpus_path)
+corpus = toolkit.load_corpus(corpus_path, **ingest_options)
 articles, paragraphs = corpus.articles, corpus.paragraphs
 chosen = analysis_paragraphs(articles, paragraphs)
 copy_ids = articles.filter(pl.col("duplicate_of").is_not_null()).select("article_id")

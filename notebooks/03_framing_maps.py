@@ -46,6 +46,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill can override them: papermill 03_framing_maps.ipynb out.ipynb -p seed 1).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
+ingest_options = {}  # options of toolkit.load_corpus, e.g. {"columns": {"outlet": "source", "body": "content"}, "date_format": "%m/%d/%y"}
 model = None  # embedding model name or path; None = the toolkit default (offline)
 seed = 0  # seed for UMAP and the permutations
 output_dir = "../build/appendix"  # where tables, figures and maps are saved
@@ -77,7 +78,7 @@ pl.Config.set_fmt_str_lengths(120)
 output_dir = Path(output_dir)
 n_boot, n_perm = 2000, "auto"  # article resamples; label permutations planned from the number of tests
 
-corpus = toolkit.load_corpus(corpus_path)
+corpus = toolkit.load_corpus(corpus_path, **ingest_options)
 articles, paragraphs = corpus.articles, corpus.paragraphs
 chosen = analysis_paragraphs(articles, paragraphs)
 vectors = toolkit.embed(chosen, model=model, progress=False)

@@ -51,6 +51,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill can override them: papermill 04_case_trilateral_chiefs_2025.ipynb out.ipynb -p corpus_path other/).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
+ingest_options = {}  # options of toolkit.load_corpus, e.g. {"columns": {"outlet": "source", "body": "content"}, "date_format": "%m/%d/%y"}
 model = None  # embedding model name or path; None = the toolkit default (offline)
 seed = 0  # seed for the permutations of the frame shares
 output_dir = "../build/appendix"  # where tables and figures are saved
@@ -81,7 +82,7 @@ output_dir = Path(output_dir)
 # The event is the one holding the articles of these outlets (all three reported the Seoul meeting).
 anchor_outlets = ["CNA", "NHK", "CTV News"]
 
-corpus = toolkit.load_corpus(corpus_path)
+corpus = toolkit.load_corpus(corpus_path, **ingest_options)
 articles, paragraphs = corpus.articles, corpus.paragraphs
 chosen = analysis_paragraphs(articles, paragraphs)
 embeddings = toolkit.embed(paragraphs, model=model, progress=False)

@@ -50,6 +50,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill can override them: papermill 05_case_seoul_tokyo.ipynb out.ipynb -p corpus_path other/).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
+ingest_options = {}  # options of toolkit.load_corpus, e.g. {"columns": {"outlet": "source", "body": "content"}, "date_format": "%m/%d/%y"}
 model = None  # embedding model name or path; None = the toolkit default (offline)
 seed = 0  # seed for the permutations
 output_dir = "../build/appendix"  # where tables and figures are saved
@@ -81,7 +82,7 @@ output_dir = Path(output_dir)
 period = (date(2025, 6, 1), date(2025, 8, 31))
 title_keywords = ["Ishiba", "Tokyo", "liberation", "pragmatic"]
 
-corpus = toolkit.load_corpus(corpus_path)
+corpus = toolkit.load_corpus(corpus_path, **ingest_options)
 articles, paragraphs = corpus.articles, corpus.paragraphs
 chosen = analysis_paragraphs(articles, paragraphs)
 vectors = toolkit.embed(chosen, model=model, progress=False)

@@ -49,6 +49,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill can override them: papermill 06_validating_frames.ipynb out.ipynb -p seed 1).
 corpus_path = "../seeds"  # folder or file of pages (or CSV/JSONL/Parquet tables)
+ingest_options = {}  # options of toolkit.load_corpus, e.g. {"columns": {"outlet": "source", "body": "content"}, "date_format": "%m/%d/%y"}
 model = None  # embedding model name or path; None = the toolkit default (offline)
 seed = 0  # seed for the coding sample, the simulated coders, the folds and the bootstrap
 output_dir = "../build/appendix"  # where tables are saved
@@ -74,7 +75,7 @@ pl.Config.set_fmt_str_lengths(80)
 output_dir = Path(output_dir)
 codebook = toolkit.load_codebook("trilateral_security")  # the issue-specific example codebook
 
-corpus = toolkit.load_corpus(corpus_path)
+corpus = toolkit.load_corpus(corpus_path, **ingest_options)
 # A syndicated story counts once (wire policy "merge"), as in every outlet comparison.
 articles = apply_wire_policy(corpus.articles, policy="merge")
 paragraphs = analysis_paragraphs(corpus.articles, corpus.paragraphs).join(articles.select("article_id"), on="article_id", how="semi", maintain_order="left")

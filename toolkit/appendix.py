@@ -505,6 +505,7 @@ def build_appendix(
     embeddings: str | os.PathLike[str] | None = ROOT / "build" / "corpus" / "embeddings.parquet",
     model: str | None = None,
     seed: int = 0,
+    ingest_options: Mapping[str, Any] | None = None,
     sources: Sequence[Path] | None = None,
     html: bool = True,
     echo: bool = True,
@@ -523,6 +524,10 @@ def build_appendix(
         Model name or path (None: the toolkit's default).
     seed : int
         Seed passed to every notebook.
+    ingest_options : mapping, optional
+        Keyword options of :func:`toolkit.load_corpus` (``columns``,
+        ``date_format``, ``outlets``, ``chrome``, ...), passed to every
+        notebook as ``ingest_options`` and recorded in the manifest.
     sources : sequence of Path, optional
         Notebooks to run; default all of ``notebooks/``.
     html : bool
@@ -546,7 +551,10 @@ def build_appendix(
     (out / "manifest.json").unlink(missing_ok=True)
     for sub in SUBDIRS:
         shutil.rmtree(out / sub, ignore_errors=True)
-    params = {"corpus_path": str(Path(corpus).resolve()), "model": model, "seed": seed, "output_dir": str(out)}
+    params: dict[str, Any] = {"corpus_path": str(Path(corpus).resolve()), "model": model, "seed": seed, "output_dir": str(out)}
+    if ingest_options:
+        # Only when given, so notebooks of one's own without the parameter still run on plain corpora.
+        params["ingest_options"] = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in ingest_options.items()}
     timings: dict[str, float] = {}
     names = []
     skipped: dict[str, str] = {}
@@ -580,6 +588,25 @@ def build_appendix(
     return manifest
 
 
+def _ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``ingest`` a corpus needs to be read the same way by the notebooks."""
+    parser.add_argument("--columns", action="append", default=None, metavar="FIELD=COLUMN,...",
+                        help="table columns holding the toolkit's fields, as for ingest (e.g. outlet=source,body=content)")
+    parser.add_argument("--date-format", default=None, metavar="FORMAT", help="strptime format of the tables' published column, as for ingest")
+
+
+def ingest_options_of(args: argparse.Namespace) -> dict[str, Any]:
+    """``ingest_options`` for the notebooks from ``--columns`` and ``--date-format``."""
+    from toolkit.tabular import parse_columns
+
+    options: dict[str, Any] = {}
+    if args.columns:
+        options["columns"] = {k: list(v) if isinstance(v, tuple) else v for k, v in parse_columns(args.columns).items()}
+    if args.date_format:
+        options["date_format"] = args.date_format
+    return options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``build`` (the appendix) or ``student`` (learner copies)."""
     parser = argparse.ArgumentParser(prog="python -m toolkit.appendix", description=__doc__.split("\n\n")[0])
@@ -590,6 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--model", default=None)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--out", default=str(ROOT / "build" / "appendix"))
+    _ingest_arguments(b)
     s = sub.add_parser("student", help="write notebook copies without the solution cells")
     s.add_argument("--out", default=str(ROOT / "build" / "student"))
     args = parser.parse_args(argv)
@@ -597,7 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> int:
         if args.command == "build":
-            build_appendix(args.out, corpus=args.corpus, embeddings=args.embeddings, model=args.model, seed=args.seed)
+            build_appendix(args.out, corpus=args.corpus, embeddings=args.embeddings, model=args.model, seed=args.seed,
+                           ingest_options=ingest_options_of(args))
         else:
             for path in write_student(args.out):
                 print(path)

@@ -127,9 +127,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_appendix(args: argparse.Namespace) -> int:
-    from toolkit.appendix import build_appendix
+    from toolkit.appendix import build_appendix, ingest_options_of
 
-    manifest = build_appendix(args.out, corpus=args.corpus, embeddings=args.embeddings, model=args.model, seed=args.seed)
+    manifest = build_appendix(args.out, corpus=args.corpus, embeddings=args.embeddings, model=args.model, seed=args.seed,
+                              ingest_options=ingest_options_of(args))
     for name, reason in manifest["skipped_notebooks"].items():
         print(f"{name}: skipped ({printable(reason)})")
     return 0
@@ -153,6 +154,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             + f" -> {Path(args.dir) / 'validation' / 'validation_report.md'}"
         )
     return 0
+
+
+def _appendix_ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    from toolkit.appendix import _ingest_arguments
+
+    _ingest_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     appendix.add_argument("--embeddings", type=Path, default=None, help="an embeddings.parquet whose provenance the manifest records")
     appendix.add_argument("--model", default=None)
     appendix.add_argument("--seed", type=int, default=0)
+    _appendix_ingest_arguments(appendix)
     appendix.set_defaults(func=_cmd_appendix)
 
     validate = sub.add_parser("validate", help="code a sample of articles and validate frame scorers against the codes")
