@@ -545,9 +545,7 @@ def plot_fightin_words(
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-
-    from toolkit.maps import _mpl, _static_rc, save_static
+    from toolkit.maps import _mpl, _static_rc, new_figure, save_static
 
     _require(result, "result", ("term", "count_a", "count_b", "z"))
     mpl = _mpl()
@@ -560,7 +558,7 @@ def plot_fightin_words(
     strong_b = z <= -Z_CRITICAL
     weak = ~(strong_a | strong_b)
     with mpl.rc_context(_static_rc()):
-        fig = Figure(figsize=(8.0, 6.0), layout="constrained")
+        fig = new_figure(figsize=(8.0, 6.0), layout="constrained")  # shows as a PNG in notebooks
         ax = fig.add_subplot()
         ax.scatter(total[weak], z[weak], s=10, color="#bdbdbd", linewidths=0, label=f"|z| < {Z_CRITICAL:.2f}")
         ax.scatter(total[strong_a], z[strong_a], s=14, color="#d95f02", linewidths=0, label=f"more in {group_a}")
