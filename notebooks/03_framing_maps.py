@@ -149,8 +149,8 @@ interactive = toolkit.interactive_map(
 interactive
 
 # %%
-toolkit.static_map(coords, data, color_by="primary_frame", facet_by="outlet", path=figure_stem("03_map_frame_by_outlet", output_dir),
-                   title="Primary frame of each paragraph, one panel per outlet")
+toolkit.small_multiples(coords, data, by="outlet", color_by="primary_frame", path=figure_stem("03_map_frame_by_outlet", output_dir),
+                        title="Primary frame of each paragraph, one panel per outlet")
 
 # %%
 frame_counts = primary.group_by("primary_frame").len("paragraphs").sort(["paragraphs", "primary_frame"], descending=[True, False])

@@ -201,3 +201,35 @@ def test_jupyterlab_shows_the_map_and_a_paragraph_on_hover(browser, jupyterlab, 
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}_jupyterlab.png"))  # also when it fails: shows why
         page.close()
+
+
+def test_jupyterlab_draws_the_map_before_any_mouse_event(browser, jupyterlab):
+    """The live plotly map is in the DOM on first render: no PNG placeholder waiting for the mouse."""
+    from .test_maps import executed_map_notebook
+
+    base, token, root = jupyterlab
+    shutil.copy(executed_map_notebook(), root / "maps_display.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab/tree/maps_display.ipynb?reset&token={token}", timeout=90_000)
+        output = page.locator(".jp-RenderedPlotly").first
+        output.wait_for(state="attached", timeout=90_000)
+        # No page.mouse call before these checks: the graph must draw by itself.
+        output.locator(".main-svg").first.wait_for(state="attached", timeout=60_000)
+        assert output.locator(f"{POINTS}").count() > 0
+        assert output.locator("img.plot-img[src^='data:']").count() == 0
+        output.scroll_into_view_if_needed()
+        # The "Colour by" label sits inside the plot, left of its menu, not cut off by the margin.
+        label = output.locator(".annotation-text", has_text="Colour by").first
+        label_box, plot_box = label.bounding_box(), output.locator(".main-svg").first.bounding_box()
+        menu_box = output.locator(".updatemenu-header").first.bounding_box()
+        assert label_box and plot_box and menu_box
+        assert label_box["x"] >= plot_box["x"] and label_box["x"] + label_box["width"] <= menu_box["x"] + 1
+        # The static figures show as pictures, not as "<Figure size ...>".
+        assert page.locator(".jp-RenderedImage img").count() >= 2
+        assert page.get_by_text("<Figure size").count() == 0
+    finally:
+        page.keyboard.press("Escape")  # the kernel chooser (the notebook names a temporary kernel) hides the map
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "maps_display_jupyterlab.png"))
+        page.close()

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
+import os
 import re
 import struct
+import tempfile
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -24,7 +28,7 @@ from toolkit.maps import (
     small_multiples,
     static_map,
 )
-from tests.conftest import seed_embedded
+from tests.conftest import ROOT, seed_embedded
 from toolkit.projection import MapError, project, read_map, write_map
 
 MIMETYPES = ("application/vnd.plotly.v1+json", "text/html", "text/plain")
@@ -226,7 +230,11 @@ def test_centroids_and_facets(page, map_inputs):
     centroids = [t for t in figure.figure.data if t.legendgroup == "centroids"]
     assert len(centroids) == 1
     expected = outlet_centroids(coords, data)
-    assert list(centroids[0].text) == expected.get_column("outlet").to_list()
+    # Names that would overprint a larger outlet's are left to the hover (CTV News, SCMP and NHK overprinted on the seeds).
+    names = expected.get_column("outlet").to_list()
+    shown = list(centroids[0].text)
+    assert all(t in ("", n) for t, n in zip(shown, names)) and "Korea Herald" in shown
+    assert [row[0] for row in centroids[0].customdata] == names
     assert [int(row[1]) for row in centroids[0].customdata] == expected.get_column("n_paragraphs").to_list()
     assert "paragraphs" in centroids[0].hovertemplate
     # Small multiples: one panel per outlet, in the same page.
@@ -544,3 +552,65 @@ def test_small_multiples_title_clear_of_legend(map_inputs):
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
     countries = data.get_column("outlet_country").drop_nulls().unique().to_list()
     assert all(any(t.startswith(f"{c} (") for t in texts) for c in countries)
+
+
+# --------------------------------------------------------------------------- display in executed notebooks
+
+MAP_NOTEBOOK = '''# %% [markdown]
+# A map notebook executed as the appendix and papermill execute them.
+
+# %% tags=["parameters"]
+n_points = 400
+
+# %%
+from tests.test_maps import _blobs
+from toolkit.maps import interactive_map, small_multiples, static_map
+
+coords, data = _blobs(n=n_points, n_groups=4, n_outlets=3)
+
+# %%
+interactive_map(coords, data, color_by=("outlet", "cluster"), facet_by=None, title="Blobs")
+
+# %%
+static_map(coords, data, color_by="cluster", label_by="cluster_label", title="Blobs, static")
+
+# %%
+small_multiples(coords, data, by="outlet", color_by="cluster")
+'''
+
+
+@functools.cache
+def executed_map_notebook() -> Path:
+    """A small notebook drawing the three kinds of map, executed by a real kernel (shared with test_browser)."""
+    from toolkit.appendix import execute_notebook
+
+    folder = Path(tempfile.mkdtemp(prefix="toolkit-map-nb-"))
+    source = folder / "maps_display.py"
+    source.write_text(MAP_NOTEBOOK, encoding="utf-8")
+    out = folder / "maps_display.ipynb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    execute_notebook(source, out, {}, env=env)
+    return out
+
+
+@pytest.mark.slow
+def test_executed_notebook_shows_live_map_and_pictures(tmp_path):
+    import nbformat
+
+    from toolkit.appendix import export_html
+
+    nb = nbformat.read(executed_map_notebook(), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    interactive, static, facets = ([o for o in c.outputs if "data" in o] for c in code[-3:])
+    assert len(interactive) == 1 and len(static) == 1 and len(facets) == 1  # each shown once
+    bundle = interactive[0]["data"]
+    assert "image/png" not in bundle  # no placeholder that JupyterLab shows instead of the live map
+    assert "application/vnd.plotly.v1+json" in bundle
+    assert re.search(r'<div id="toolkit-map-[0-9a-f]+-\d+"', bundle["text/html"])
+    assert "Plotly.newPlot" in bundle["text/html"]
+    for out in (static[0], facets[0]):
+        assert "image/png" in out["data"], out["data"].get("text/plain")
+        assert not out["data"]["text/plain"].startswith("<Figure size")
+    page = export_html(executed_map_notebook(), tmp_path / "maps_display.html").read_text(encoding="utf-8")
+    assert "&lt;Figure size" not in page and "<Figure size" not in page
+    assert page.count('src="data:image/png;base64,') >= 3  # two figures and the map's no-script fallback

@@ -1354,16 +1354,43 @@ def _centroid_trace(frame: pl.DataFrame, column: str, *, text: bool, name: str |
         .sort(column, nulls_last=True)
     )
     names = [MISSING_LABEL if v is None else str(v) for v in cent.get_column(column).to_list()]
+    shown = _free_centroid_names(frame, cent, names) if text else names
     return go.Scatter(
         x=cent.get_column("x").to_numpy(), y=cent.get_column("y").to_numpy(),
         mode="markers+text" if text else "markers",
-        text=[html.escape(n, quote=False) for n in names] if text else None,
+        text=[html.escape(n, quote=False) for n in shown] if text else None,
         textposition="top center", textfont={"size": 11, "color": "#222222"},
         customdata=np.array([[html.escape(n, quote=False), int(k)] for n, k in zip(names, cent.get_column("n").to_list())], dtype=object),
         hovertemplate=f"<b>%{{customdata[0]}}</b><br>{html.escape(column)} centroid: mean of %{{customdata[1]}} paragraphs<extra></extra>",
         marker={"symbol": "diamond", "size": 13, "color": "white", "line": {"width": 2, "color": "black"}},
         name=name or f"{column_title(column)} centroids", legendgroup="centroids",
     )
+
+
+def _free_centroid_names(frame: pl.DataFrame, cent: pl.DataFrame, names: list[str]) -> list[str]:
+    """Centroid names that do not overprint one another on the interactive map ("" for the others).
+
+    Plotly cannot move text out of the way, so the names are sized as they
+    will be drawn (11 px font, about 6.5 px a character, above the diamond)
+    on a map about 1,000 x 630 pixels with equal axes. The largest groups
+    keep their names; a hidden name is still on the diamond's hover.
+    """
+    x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
+    xr = max(float(x.max() - x.min()), 1e-9) * 1.1
+    yr = max(float(y.max() - y.min()), 1e-9) * 1.1
+    scale = min(1000.0 / xr, 630.0 / yr)  # pixels per map unit
+    cx, cy = cent.get_column("x").to_numpy() * scale, cent.get_column("y").to_numpy() * scale
+    sizes = cent.get_column("n").to_list()
+    kept: list[tuple[float, float, float, float]] = []
+    out = [""] * len(names)
+    for i in sorted(range(len(names)), key=lambda k: (-sizes[k], names[k])):
+        w = 6.5 * len(names[i]) + 4
+        box = (cx[i] - w / 2, cy[i] + 7, cx[i] + w / 2, cy[i] + 23)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in kept):
+            continue
+        kept.append(box)
+        out[i] = names[i]
+    return out
 
 
 def _axis_layout() -> dict[str, Any]:
