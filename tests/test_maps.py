@@ -614,3 +614,20 @@ def test_executed_notebook_shows_live_map_and_pictures(tmp_path):
     page = export_html(executed_map_notebook(), tmp_path / "maps_display.html").read_text(encoding="utf-8")
     assert "&lt;Figure size" not in page and "<Figure size" not in page
     assert page.count('src="data:image/png;base64,') >= 3  # two figures and the map's no-script fallback
+
+
+def test_fightin_words_labels_do_not_overprint():
+    """Tied terms (same count, same z) share one label; close ones move apart or are left out."""
+    from toolkit.distinctive import plot_fightin_words
+
+    terms = [f"term{k}" for k in range(30)]
+    counts = [5, 5, 5, 6, 6, 7] + list(range(8, 32))
+    z = [-2.3, -2.3, -2.3, -2.5, -2.5, -2.4] + [-2.0 - 0.01 * k for k in range(24)]
+    words = pl.DataFrame({"term": terms, "count_a": [1] * 30, "count_b": [c - 1 for c in counts], "z": z,
+                          "group_a": ["A"] * 30, "group_b": ["B"] * 30})
+    fig = plot_fightin_words(words, label_top=15)
+    placed = fig.labels
+    assert "term0, term1, term2" in placed.texts and "term3, term4" in placed.texts
+    _assert_no_overlap(_label_boxes(fig))
+    shown = sum(len(t.split(", ")) for t in placed.texts) + sum(len(t.split(", ")) for t in placed.unlabelled)
+    assert shown == 15

@@ -1157,6 +1157,61 @@ def _place_labels(fig: Any, ax: Any, groups: list[tuple[str, float, float]],
     return result
 
 
+def place_point_labels(fig: Any, ax: Any, items: list[tuple[float, float, str]], *, fontsize: float = 7.0) -> PlacedLabels:
+    """Label points of a scatter plot where the labels overprint nothing (deterministic).
+
+    Each label tries, in order, right-above, right-below, left-above and
+    left-below its point, then the same one and two lines further out; it
+    takes the first place inside the axes that overlaps no earlier label,
+    and is left out (listed in ``unlabelled``) when none is free. Call it
+    last: the figure's layout is settled, then frozen.
+
+    Parameters
+    ----------
+    fig, ax : matplotlib Figure and Axes
+    items : list of (x, y, text)
+        Points in data coordinates, most important first.
+    fontsize : float, default 7
+
+    Returns
+    -------
+    PlacedLabels
+    """
+    fig.draw_without_rendering()
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
+    ax.set_autoscale_on(False)
+    renderer = fig.canvas.get_renderer()
+    px_per_pt = fig.dpi / 72.0
+    frame = ax.get_window_extent(renderer)
+    to_px, to_data = ax.transData.transform, ax.transData.inverted().transform
+    placed: list[tuple[float, float, float, float]] = []
+    result = PlacedLabels()
+    for x, y, label in items:
+        px, py = (float(v) for v in to_px((x, y)))
+        text = ax.text(x, y, label, ha="center", va="center", fontsize=fontsize, zorder=6)
+        text.set_in_layout(False)
+        ext = text.get_window_extent(renderer)
+        w, h = ext.width + px_per_pt, ext.height
+        dx, dy = 3 * px_per_pt + w / 2, 1.5 * px_per_pt + h / 2
+        centres = [(px + sx * dx, py + sy * (dy + k * h)) for k in range(3) for sx, sy in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+        for cx, cy in centres:
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                text.set_position(to_data((cx, cy)))
+                placed.append(box)
+                result.texts.append(label)
+                result.kinds.append("point")
+                result.artists.append(text)
+                break
+        else:
+            text.remove()
+            result.unlabelled.append(label)
+    result.boxes = np.array(placed, dtype=np.float64).reshape(-1, 4)
+    return result
+
+
 def _place_beside(ax: Any, label: str, px: float, py: float, half: float, measure: Any, settle: Any, to_data: Any,
                   stroke: list[Any], result: PlacedLabels, *, kind: str, fontsize: float) -> bool:
     """Put ``label`` touching the diamond at ``(px, py)``: right, left, above, below, then the diagonals."""
