@@ -629,6 +629,7 @@ def static_map(
         if caption is None:
             cap.set_text(_wrap_caption(base + _centroid_key(placed.numbered, placed.unlabelled), fig))
         fig.labels = placed  # type: ignore[attr-defined]  # for tests and callers that want the boxes
+        fig.n_clamped = view.n_clamped  # type: ignore[attr-defined]  # far-out points drawn at the edge
         # Freeze the layout: the labels were placed in this axes box.
         fig.set_layout_engine("none")
         if path is not None:
