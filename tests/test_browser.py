@@ -229,3 +229,69 @@ def test_jupyterlab_draws_the_map_before_any_mouse_event(browser, jupyterlab):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "maps_display_jupyterlab.png"))
         page.close()
+
+
+def test_exported_map_search_box_selection_and_csv(browser, tmp_path):
+    """Search lists a known paragraph; a box drawn over a cluster lists exactly the paragraphs inside; CSV round-trips."""
+    import numpy as np
+    import polars as pl
+
+    from toolkit.maps import interactive_map, read_selection
+
+    from .test_maps import _blobs
+
+    coords, data = _blobs(n=600, n_groups=4, n_outlets=3, seed=3)
+    data = data.with_columns(pl.format("paragraph {} of {}", pl.col("paragraph_id"), pl.col("cluster_label")).alias("text"))
+    page_path = tmp_path / "map.html"
+    interactive_map(coords, data, color_by=("cluster", "outlet"), facet_by=None, path=page_path)
+    page = browser.new_page(viewport={"width": 1300, "height": 1100}, accept_downloads=True)
+    try:
+        page.goto(page_path.as_uri())
+        page.locator(f"#toolkit-map {POINTS}").first.wait_for(state="attached", timeout=60_000)
+        # Search: one known paragraph.
+        page.fill("#toolkit-search", "paragraph p00042 ")
+        rows = page.locator("#toolkit-table tbody tr")
+        assert rows.count() == 1
+        assert "p00042" in rows.first.text_content()
+        page.fill("#toolkit-search", "")
+        # Box selection over cluster 0's points, drawn with the mouse as a reader would.
+        joined = coords.join(data, on="paragraph_id", maintain_order="left")
+        members = joined.filter(pl.col("cluster") == 0)
+        x0, x1 = members["x"].min(), members["x"].max()
+        y0, y1 = members["y"].min(), members["y"].max()
+        corners = page.evaluate(
+            """([x0, x1, y0, y1]) => {
+                const gd = document.getElementById('toolkit-map');
+                Plotly.relayout(gd, {dragmode: 'select'});
+                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+                const px = (v) => box.left + xa.d2p(v), py = (v) => box.top + ya.d2p(v);
+                return [px(x0) - 3, py(y1) - 3, px(x1) + 3, py(y0) + 3];
+            }""",
+            [x0, x1, y0, y1],
+        )
+        # Everything inside the dragged box is expected (3 px of slack on each side, in data units).
+        xa_scale = (corners[2] - corners[0] - 6) / (x1 - x0)
+        slack = 3 / xa_scale
+        inside = joined.filter(pl.col("x").is_between(x0 - slack, x1 + slack) & pl.col("y").is_between(y0 - slack, y1 + slack))
+        page.mouse.move(corners[0], corners[1])
+        page.mouse.down()
+        page.mouse.move((corners[0] + corners[2]) / 2, (corners[1] + corners[3]) / 2, steps=5)
+        page.mouse.move(corners[2], corners[3], steps=5)
+        page.mouse.up()
+        page.wait_for_function("document.querySelectorAll('#toolkit-table tbody tr').length > 0", timeout=10_000)
+        listed = [tr.split()[0] for tr in page.locator("#toolkit-table tbody tr td:first-child").all_text_contents()]
+        assert set(members["paragraph_id"]) <= set(listed)
+        assert set(listed) <= set(inside["paragraph_id"])
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "explorer_box_selection.png"), full_page=True)
+        with page.expect_download() as info:
+            page.click("#toolkit-csv")
+        saved = tmp_path / "selection.csv"
+        info.value.save_as(saved)
+        back = read_selection(saved, data)
+        assert back["paragraph_id"].to_list() == listed
+        assert back["text"].to_list() == data.filter(pl.col("paragraph_id").is_in(listed))["text"].to_list()
+        assert np.all(back["cluster"].to_numpy() >= 0)
+    finally:
+        page.close()

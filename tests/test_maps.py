@@ -631,3 +631,36 @@ def test_fightin_words_labels_do_not_overprint():
     _assert_no_overlap(_label_boxes(fig))
     shown = sum(len(t.split(", ")) for t in placed.texts) + sum(len(t.split(", ")) for t in placed.unlabelled)
     assert shown == 15
+
+
+def test_page_has_explorer_with_escaped_rows(map_inputs, tmp_path):
+    coords, data = map_inputs
+    nasty = data.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("</script><script>alert(1)</script> & co"))
+                              .otherwise(pl.col("text")).alias("text"))
+    page = interactive_map(coords, nasty, facet_by=None).to_html()
+    assert 'id="toolkit-search"' in page and 'id="toolkit-csv"' in page
+    rows = re.search(r'<script type="application/json" id="toolkit-map-rows">(.*?)</script>', page, flags=re.S).group(1)
+    assert "<" not in rows and ">" not in rows  # the paragraph cannot close the script element
+    import json
+
+    spec = json.loads(rows)
+    assert spec["columns"][0] == "paragraph_id" and len(spec["rows"]) == coords.height
+    assert "</script><script>alert(1)</script> & co" in {r[spec["columns"].index("text")] for r in spec["rows"]}
+    # Every point trace carries its row number last in customdata, in coordinate order.
+    trace = next(t for t in interactive_map(coords, data, facet_by=None).figure.data if t.legendgroup != "centroids")
+    ids = coords["paragraph_id"].to_list()
+    assert all(ids[int(cd[-1])] for cd in trace.customdata)
+    without = interactive_map(coords, data, facet_by=None)
+    without.explore = False
+    assert 'id="toolkit-search"' not in without.to_html()
+
+
+def test_read_selection_returns_rows_in_csv_order(map_inputs, tmp_path):
+    from toolkit.maps import read_selection
+
+    _, data = map_inputs
+    picked = data["paragraph_id"].to_list()[5:0:-1]
+    (tmp_path / "sel.csv").write_text("paragraph_id,outlet\n" + "\n".join(f"{p},x" for p in picked) + "\n", encoding="utf-8")
+    back = read_selection(tmp_path / "sel.csv", data)
+    assert back["paragraph_id"].to_list() == picked
+    assert back.columns == data.columns

@@ -1376,7 +1376,8 @@ def _scatter_cls(n: int) -> Any:
 def _point_traces(frame: pl.DataFrame, colouring: _Colouring, hover: list[str], *, visible: bool,
                   marker_size: float, legendgroup: str) -> list[Any]:
     scatter = _scatter_cls(frame.height)
-    custom = _custom(frame, hover)
+    # The last customdata column is the row number: the page's table and search find paragraphs by it.
+    custom = np.column_stack([_custom(frame, hover), np.arange(frame.height, dtype=object)])
     template = _hover_template(hover)
     x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
     if colouring.kind == "continuous":
@@ -1475,7 +1476,12 @@ class MapFigure:
     notebook_html : bool
         Include the ``text/html`` entry (plotly.js inline, about 5 MB) in
         the notebook display bundle. Set False to keep notebooks small: the
-        map then shows through JupyterLab's plotly renderer or as PNG.
+        map then shows through JupyterLab's plotly renderer.
+    explore : bool
+        Add the exploration panel to the HTML page (:meth:`to_html`): a text
+        search that highlights and lists matching paragraphs, a table filled
+        by box or lasso selection on the map, and a CSV download of the
+        listed paragraphs (read it back with :func:`read_selection`).
     """
 
     figure: PlotlyFigure
@@ -1486,6 +1492,7 @@ class MapFigure:
     title: str | None = None
     path: Path | None = None
     notebook_html: bool = True
+    explore: bool = True
     _png: bytes | None = field(default=None, repr=False)
 
     def to_html(self) -> str:
@@ -1495,6 +1502,8 @@ class MapFigure:
         main = pio.to_html(self.figure, include_plotlyjs=True, full_html=False, div_id=MAIN_DIV_ID,
                            default_height="720px", config=_PLOTLY_CONFIG, validate=False)
         parts = [main]
+        if self.explore:
+            parts.append(_explorer_html(self.coords, self.data))
         if self.facets is not None:
             parts.append('<h2 class="toolkit-facets">Small multiples</h2>')
             parts.append(pio.to_html(self.facets, include_plotlyjs=False, full_html=False, div_id=FACETS_DIV_ID,
@@ -1574,6 +1583,149 @@ MapFigure._shown = 0  # type: ignore[attr-defined]
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
 
+#: Columns of the exploration table in the HTML page (those ``data`` has).
+EXPLORE_COLUMNS: tuple[str, ...] = ("paragraph_id", "outlet", "published", "title", "text")
+#: The table shows at most this many rows; the CSV download holds all.
+EXPLORE_ROWS = 500
+
+
+def _explorer_html(coords: pl.DataFrame, data: pl.DataFrame) -> str:
+    """Search box, selection table and CSV download under the map (plain JavaScript, no library, no network).
+
+    The rows travel as JSON in a ``<script type="application/json">`` with
+    ``<``, ``>`` and ``&`` escaped, and the table is filled with
+    ``textContent``: paragraph text stays data.
+    """
+    import json
+
+    columns = [c for c in EXPLORE_COLUMNS if c in data.columns]
+    frame = _join(coords, data, columns)
+    rows = frame.select(columns).with_columns(pl.col(c).cast(pl.String) for c in columns if c != "paragraph_id")
+    payload = {"columns": columns, "titles": [column_title(c) if c != "paragraph_id" else "Paragraph id" for c in columns],
+               "rows": rows.rows()}
+    blob = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    blob = blob.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    head = "".join(f"<th>{html.escape(t)}</th>" for t in payload["titles"])
+    return _EXPLORER.format(rows=blob, head=head, div=MAIN_DIV_ID, limit=EXPLORE_ROWS)
+
+
+def read_selection(path: str | Path, data: pl.DataFrame) -> pl.DataFrame:
+    """The paragraphs of a selection saved from the map page ("Download CSV"), as rows of ``data``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV the page wrote (a ``paragraph_id`` column first).
+    data : pl.DataFrame
+        The data frame the map was drawn from (or any frame keyed by ``paragraph_id``).
+
+    Returns
+    -------
+    pl.DataFrame
+        The rows of ``data`` whose ``paragraph_id`` is in the CSV, in the CSV's order.
+    """
+    saved = pl.read_csv(path, columns=["paragraph_id"], schema_overrides={"paragraph_id": pl.String})
+    if "paragraph_id" not in data.columns:
+        msg = f"data frame lacks paragraph_id: got columns {data.columns}"
+        raise MapError(msg)
+    keyed = data.with_columns(pl.col("paragraph_id").cast(pl.String))
+    return saved.join(keyed, on="paragraph_id", how="inner", maintain_order="left")
+
+
+_EXPLORER = """<section id="toolkit-explorer">
+<div class="toolkit-explorer-bar">
+<label>Search text <input id="toolkit-search" type="search" placeholder="words in title or text" size="40"></label>
+<span class="toolkit-hint">or draw a box or lasso on the map (toolbar, top right) to list its paragraphs</span>
+<button id="toolkit-csv" type="button">Download CSV</button>
+</div>
+<p id="toolkit-explorer-status">No paragraphs selected.</p>
+<div class="toolkit-table-wrap"><table id="toolkit-table"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>
+<script type="application/json" id="toolkit-map-rows">{rows}</script>
+<script>
+(function () {{
+  var gd = document.getElementById("{div}");
+  var spec = JSON.parse(document.getElementById("toolkit-map-rows").textContent);
+  var rows = spec.rows, columns = spec.columns, limit = {limit};
+  var textCols = [];
+  columns.forEach(function (c, k) {{ if (c === "text" || c === "title" || c === "outlet") {{ textCols.push(k); }} }});
+  var tbody = document.querySelector("#toolkit-table tbody");
+  var status = document.getElementById("toolkit-explorer-status");
+  var current = [];
+  function show(list, why) {{
+    current = list;
+    tbody.textContent = "";
+    list.slice(0, limit).forEach(function (r) {{
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-row", String(r));
+      rows[r].forEach(function (v) {{
+        var td = document.createElement("td");
+        td.textContent = v === null ? "" : String(v);
+        tr.appendChild(td);
+      }});
+      tbody.appendChild(tr);
+    }});
+    status.textContent = list.length ? list.length + " paragraphs " + why + (list.length > limit ? " (the first " + limit + " shown; the CSV holds all)" : "") : "No paragraphs selected.";
+  }}
+  function rowOf(trace, i) {{
+    var cd = trace.customdata && trace.customdata[i];
+    return cd && trace.legendgroup !== "centroids" ? cd[cd.length - 1] : null;
+  }}
+  function highlight(set) {{
+    var update = [], which = [];
+    gd.data.forEach(function (trace, t) {{
+      if (trace.legendgroup === "centroids" || !trace.customdata) {{ return; }}
+      var picked = null;
+      if (set) {{
+        picked = [];
+        for (var i = 0; i < trace.customdata.length; i++) {{ if (set[rowOf(trace, i)]) {{ picked.push(i); }} }}
+      }}
+      update.push(picked);
+      which.push(t);
+    }});
+    if (which.length) {{ Plotly.restyle(gd, {{selectedpoints: update}}, which); }}
+  }}
+  gd.on("plotly_selected", function (ev) {{
+    var seen = {{}}, list = [];
+    (ev && ev.points || []).forEach(function (p) {{
+      var r = rowOf(gd.data[p.curveNumber], p.pointIndex);
+      if (typeof r === "number" && !seen[r]) {{ seen[r] = true; list.push(r); }}
+    }});
+    list.sort(function (a, b) {{ return a - b; }});
+    show(list, "selected on the map");
+  }});
+  gd.on("plotly_deselect", function () {{ show([], ""); }});
+  var search = document.getElementById("toolkit-search");
+  search.addEventListener("input", function () {{
+    var q = search.value.trim().toLowerCase();
+    if (!q) {{ highlight(null); show([], ""); return; }}
+    var set = {{}}, list = [];
+    rows.forEach(function (row, r) {{
+      for (var k = 0; k < textCols.length; k++) {{
+        var v = row[textCols[k]];
+        if (v !== null && String(v).toLowerCase().indexOf(q) >= 0) {{ set[r] = true; list.push(r); return; }}
+      }}
+    }});
+    highlight(set);
+    show(list, "match \\u201c" + search.value.trim() + "\\u201d");
+  }});
+  function cell(v) {{
+    var s = v === null ? "" : String(v);
+    return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }}
+  document.getElementById("toolkit-csv").addEventListener("click", function () {{
+    var lines = [columns.map(cell).join(",")];
+    current.forEach(function (r) {{ lines.push(rows[r].map(cell).join(",")); }});
+    var url = URL.createObjectURL(new Blob([lines.join("\\r\\n") + "\\r\\n"], {{type: "text/csv"}}));
+    var a = document.createElement("a");
+    a.href = url; a.download = "map_selection.csv";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(function () {{ URL.revokeObjectURL(url); }}, 1000);
+  }});
+}})();
+</script>
+</section>
+"""
+
 _PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -1582,6 +1734,13 @@ _PAGE = """<!doctype html>
 <style>
 body {{ font-family: -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 16px 24px; color: #222; }}
 h2.toolkit-facets {{ font-size: 16px; font-weight: 600; margin: 28px 0 4px; }}
+#toolkit-explorer {{ margin: 8px 0 0; font-size: 13px; }}
+.toolkit-explorer-bar {{ display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }}
+.toolkit-hint {{ color: #666; }}
+.toolkit-table-wrap {{ max-height: 360px; overflow: auto; border: 1px solid #ddd; }}
+#toolkit-table {{ border-collapse: collapse; width: 100%; }}
+#toolkit-table th, #toolkit-table td {{ text-align: left; vertical-align: top; padding: 3px 6px; border-bottom: 1px solid #eee; }}
+#toolkit-table th {{ position: sticky; top: 0; background: #f6f6f6; }}
 </style>
 </head>
 <body>
