@@ -295,3 +295,41 @@ def test_exported_map_search_box_selection_and_csv(browser, tmp_path):
         assert np.all(back["cluster"].to_numpy() >= 0)
     finally:
         page.close()
+
+
+def test_exported_map_time_filter_hides_points_outside_the_range(browser, tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    from toolkit.maps import interactive_map
+
+    from .test_maps import _blobs
+
+    coords, data = _blobs(n=600, n_groups=4, n_outlets=3, seed=3)
+    data = data.with_columns(pl.Series("published", [dt.date(2025, 1, 1) + dt.timedelta(days=i % 30) for i in range(data.height)]))
+    page_path = tmp_path / "map.html"
+    interactive_map(coords, data, color_by=("cluster", "outlet"), facet_by=None, path=page_path)
+    n_centroids = data["outlet"].n_unique()
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
+        page.goto(page_path.as_uri())
+        points = page.locator(f"#toolkit-map {POINTS}")
+        points.first.wait_for(state="attached", timeout=60_000)
+        assert points.count() == data.height + n_centroids
+        page.fill("#toolkit-from", "2025-01-10")
+        page.fill("#toolkit-to", "2025-01-19")
+        page.locator("#toolkit-to").dispatch_event("change")
+        expected = data.filter(pl.col("published").is_between(dt.date(2025, 1, 10), dt.date(2025, 1, 19))).height
+        page.wait_for_function(f"document.querySelectorAll('#toolkit-map {POINTS}').length === {expected + n_centroids}",
+                               timeout=10_000)
+        assert page.locator("#toolkit-date-status").text_content() == f"{expected} of {data.height} paragraphs in the date range"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "explorer_time_filter.png"), full_page=True)
+        page.fill("#toolkit-from", "")
+        page.fill("#toolkit-to", "")
+        page.locator("#toolkit-to").dispatch_event("change")
+        page.wait_for_function(f"document.querySelectorAll('#toolkit-map {POINTS}').length === {data.height + n_centroids}",
+                               timeout=10_000)
+    finally:
+        page.close()

@@ -788,8 +788,8 @@ def _view(frame: pl.DataFrame, zoom: tuple[float, float] | None) -> _View:
 
 
 def _set_view(ax: Any, view: _View) -> None:
-    # A margin of 2% keeps the edge crosses whole; equal aspect then widens one axis.
-    mx, my = 0.02 * (view.x1 - view.x0), 0.02 * (view.y1 - view.y0)
+    # A margin of 4% keeps the dots and crosses at the edge whole; equal aspect then widens one axis.
+    mx, my = 0.04 * (view.x1 - view.x0), 0.04 * (view.y1 - view.y0)
     ax.set_xlim(view.x0 - mx, view.x1 + mx)
     ax.set_ylim(view.y0 - my, view.y1 + my)
 
@@ -1638,6 +1638,11 @@ _EXPLORER = """<section id="toolkit-explorer">
 <span class="toolkit-hint">or draw a box or lasso on the map (toolbar, top right) to list its paragraphs</span>
 <button id="toolkit-csv" type="button">Download CSV</button>
 </div>
+<div class="toolkit-explorer-bar" id="toolkit-dates" hidden>
+<label>Published from <input id="toolkit-from" type="date"></label>
+<label>to <input id="toolkit-to" type="date"></label>
+<span id="toolkit-date-status" class="toolkit-hint"></span>
+</div>
 <p id="toolkit-explorer-status">No paragraphs selected.</p>
 <div class="toolkit-table-wrap"><table id="toolkit-table"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>
 <script type="application/json" id="toolkit-map-rows">{rows}</script>
@@ -1708,6 +1713,38 @@ _EXPLORER = """<section id="toolkit-explorer">
     highlight(set);
     show(list, "match \\u201c" + search.value.trim() + "\\u201d");
   }});
+  // Time filter: points outside the date range (and undated ones, while a range is set) leave the map.
+  var dateCol = columns.indexOf("published");
+  if (dateCol >= 0 && rows.some(function (row) {{ return row[dateCol] !== null; }})) {{
+    document.getElementById("toolkit-dates").hidden = false;
+    var from = document.getElementById("toolkit-from"), to = document.getElementById("toolkit-to");
+    var orig = {{}};
+    gd._fullData.forEach(function (fd) {{
+      if (fd.legendgroup !== "centroids" && fd.customdata) {{ orig[fd.index] = {{x: Array.from(fd.x), y: Array.from(fd.y)}}; }}
+    }});
+    var inRange = function (r) {{
+      var lo = from.value, hi = to.value;
+      if (!lo && !hi) {{ return true; }}
+      var d = rows[r][dateCol];
+      if (d === null) {{ return false; }}
+      d = String(d).slice(0, 10);
+      return (!lo || d >= lo) && (!hi || d <= hi);
+    }};
+    var filter = function () {{
+      var xs = [], ys = [], which = [];
+      Object.keys(orig).forEach(function (key) {{
+        var t = Number(key), trace = gd.data[t], x = orig[t].x.slice(), y = orig[t].y.slice();
+        for (var i = 0; i < x.length; i++) {{ if (!inRange(rowOf(trace, i))) {{ x[i] = null; y[i] = null; }} }}
+        xs.push(x); ys.push(y); which.push(t);
+      }});
+      if (which.length) {{ Plotly.restyle(gd, {{x: xs, y: ys}}, which); }}
+      var kept = rows.filter(function (row, r) {{ return inRange(r); }}).length;
+      document.getElementById("toolkit-date-status").textContent = (from.value || to.value)
+        ? kept + " of " + rows.length + " paragraphs in the date range" : "";
+    }};
+    from.addEventListener("change", filter);
+    to.addEventListener("change", filter);
+  }}
   function cell(v) {{
     var s = v === null ? "" : String(v);
     return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
