@@ -249,11 +249,11 @@ def test_exported_map_search_box_selection_and_csv(browser, tmp_path):
         page.goto(page_path.as_uri())
         page.locator(f"#toolkit-map {POINTS}").first.wait_for(state="attached", timeout=60_000)
         # Search: one known paragraph.
-        page.fill("#toolkit-search", "paragraph p00042 ")
-        rows = page.locator("#toolkit-table tbody tr")
+        page.fill("#toolkit-map-search", "paragraph p00042 ")
+        rows = page.locator("#toolkit-map-table tbody tr")
         assert rows.count() == 1
         assert "p00042" in rows.first.text_content()
-        page.fill("#toolkit-search", "")
+        page.fill("#toolkit-map-search", "")
         # Box selection over cluster 0's points, drawn with the mouse as a reader would.
         joined = coords.join(data, on="paragraph_id", maintain_order="left")
         members = joined.filter(pl.col("cluster") == 0)
@@ -279,14 +279,14 @@ def test_exported_map_search_box_selection_and_csv(browser, tmp_path):
         page.mouse.move((corners[0] + corners[2]) / 2, (corners[1] + corners[3]) / 2, steps=5)
         page.mouse.move(corners[2], corners[3], steps=5)
         page.mouse.up()
-        page.wait_for_function("document.querySelectorAll('#toolkit-table tbody tr').length > 0", timeout=10_000)
-        listed = [tr.split()[0] for tr in page.locator("#toolkit-table tbody tr td:first-child").all_text_contents()]
+        page.wait_for_function("document.querySelectorAll('#toolkit-map-table tbody tr').length > 0", timeout=10_000)
+        listed = [tr.split()[0] for tr in page.locator("#toolkit-map-table tbody tr td:first-child").all_text_contents()]
         assert set(members["paragraph_id"]) <= set(listed)
         assert set(listed) <= set(inside["paragraph_id"])
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "explorer_box_selection.png"), full_page=True)
         with page.expect_download() as info:
-            page.click("#toolkit-csv")
+            page.click("#toolkit-map-csv")
         saved = tmp_path / "selection.csv"
         info.value.save_as(saved)
         back = read_selection(saved, data)
@@ -317,18 +317,18 @@ def test_exported_map_time_filter_hides_points_outside_the_range(browser, tmp_pa
         points = page.locator(f"#toolkit-map {POINTS}")
         points.first.wait_for(state="attached", timeout=60_000)
         assert points.count() == data.height + n_centroids
-        page.fill("#toolkit-from", "2025-01-10")
-        page.fill("#toolkit-to", "2025-01-19")
-        page.locator("#toolkit-to").dispatch_event("change")
+        page.fill("#toolkit-map-from", "2025-01-10")
+        page.fill("#toolkit-map-to", "2025-01-19")
+        page.locator("#toolkit-map-to").dispatch_event("change")
         expected = data.filter(pl.col("published").is_between(dt.date(2025, 1, 10), dt.date(2025, 1, 19))).height
         page.wait_for_function(f"document.querySelectorAll('#toolkit-map {POINTS}').length === {expected + n_centroids}",
                                timeout=10_000)
-        assert page.locator("#toolkit-date-status").text_content() == f"{expected} of {data.height} paragraphs in the date range"
+        assert page.locator("#toolkit-map-date-status").text_content() == f"{expected} of {data.height} paragraphs in the date range"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "explorer_time_filter.png"), full_page=True)
-        page.fill("#toolkit-from", "")
-        page.fill("#toolkit-to", "")
-        page.locator("#toolkit-to").dispatch_event("change")
+        page.fill("#toolkit-map-from", "")
+        page.fill("#toolkit-map-to", "")
+        page.locator("#toolkit-map-to").dispatch_event("change")
         page.wait_for_function(f"document.querySelectorAll('#toolkit-map {POINTS}').length === {data.height + n_centroids}",
                                timeout=10_000)
     finally:

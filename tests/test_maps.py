@@ -608,6 +608,9 @@ def test_executed_notebook_shows_live_map_and_pictures(tmp_path):
     assert "application/vnd.plotly.v1+json" in bundle
     assert re.search(r'<div id="toolkit-map-[0-9a-f]+-\d+"', bundle["text/html"])
     assert "Plotly.newPlot" in bundle["text/html"]
+    # The exploration panel comes along in the HTML (nbconvert export, classic Notebook), with ids of its own plot.
+    div = re.search(r'<div id="(toolkit-map-[0-9a-f]+-\d+)"', bundle["text/html"]).group(1)
+    assert f'id="{div}-search"' in bundle["text/html"] and f'id="{div}-rows"' in bundle["text/html"]
     for out in (static[0], facets[0]):
         assert "image/png" in out["data"], out["data"].get("text/plain")
         assert not out["data"]["text/plain"].startswith("<Figure size")
@@ -638,7 +641,7 @@ def test_page_has_explorer_with_escaped_rows(map_inputs, tmp_path):
     nasty = data.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("</script><script>alert(1)</script> & co"))
                               .otherwise(pl.col("text")).alias("text"))
     page = interactive_map(coords, nasty, facet_by=None).to_html()
-    assert 'id="toolkit-search"' in page and 'id="toolkit-csv"' in page
+    assert 'id="toolkit-map-search"' in page and 'id="toolkit-map-csv"' in page
     rows = re.search(r'<script type="application/json" id="toolkit-map-rows">(.*?)</script>', page, flags=re.S).group(1)
     assert "<" not in rows and ">" not in rows  # the paragraph cannot close the script element
     import json
@@ -652,7 +655,7 @@ def test_page_has_explorer_with_escaped_rows(map_inputs, tmp_path):
     assert all(ids[int(cd[-1])] for cd in trace.customdata)
     without = interactive_map(coords, data, facet_by=None)
     without.explore = False
-    assert 'id="toolkit-search"' not in without.to_html()
+    assert 'id="toolkit-map-search"' not in without.to_html()
 
 
 def test_read_selection_returns_rows_in_csv_order(map_inputs, tmp_path):

@@ -1571,7 +1571,8 @@ class MapFigure:
         plot = pio.to_html(self.figure, include_plotlyjs=True, full_html=False, div_id=div_id, default_height="620px",
                            config=_PLOTLY_CONFIG, post_script=remove, validate=False)
         img = f'<img id="{div_id}-png" alt="map (static fallback)" src="data:image/png;base64,{png_b64}" style="max-width:100%">'
-        return f"<div>{img}{plot}</div>"
+        explorer = _explorer_html(self.coords, self.data, div_id) if self.explore else ""
+        return f"<div>{img}{plot}{explorer}</div>"
 
     def __repr__(self) -> str:
         n = self.coords.height
@@ -1589,7 +1590,7 @@ EXPLORE_COLUMNS: tuple[str, ...] = ("paragraph_id", "outlet", "published", "titl
 EXPLORE_ROWS = 500
 
 
-def _explorer_html(coords: pl.DataFrame, data: pl.DataFrame) -> str:
+def _explorer_html(coords: pl.DataFrame, data: pl.DataFrame, div_id: str = MAIN_DIV_ID) -> str:
     """Search box, selection table and CSV download under the map (plain JavaScript, no library, no network).
 
     The rows travel as JSON in a ``<script type="application/json">`` with
@@ -1606,7 +1607,8 @@ def _explorer_html(coords: pl.DataFrame, data: pl.DataFrame) -> str:
     blob = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
     blob = blob.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     head = "".join(f"<th>{html.escape(t)}</th>" for t in payload["titles"])
-    return _EXPLORER.format(rows=blob, head=head, div=MAIN_DIV_ID, limit=EXPLORE_ROWS)
+    # Element ids start with the plot's div id: two maps in one notebook do not share a search box.
+    return _EXPLORER.format(rows=blob, head=head, div=div_id, limit=EXPLORE_ROWS)
 
 
 def read_selection(path: str | Path, data: pl.DataFrame) -> pl.DataFrame:
@@ -1632,29 +1634,39 @@ def read_selection(path: str | Path, data: pl.DataFrame) -> pl.DataFrame:
     return saved.join(keyed, on="paragraph_id", how="inner", maintain_order="left")
 
 
-_EXPLORER = """<section id="toolkit-explorer">
+_EXPLORER = """<section class="toolkit-explorer">
+<style>
+.toolkit-explorer {{ margin: 8px 0 0; font-size: 13px; font-family: -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }}
+.toolkit-explorer-bar {{ display: flex; gap: 16px; align-items: center; flex-wrap: wrap; margin: 4px 0; }}
+.toolkit-explorer-bar[hidden] {{ display: none; }}
+.toolkit-hint {{ color: #666; }}
+.toolkit-table-wrap {{ max-height: 360px; overflow: auto; border: 1px solid #ddd; }}
+.toolkit-table {{ border-collapse: collapse; width: 100%; }}
+.toolkit-table th, .toolkit-table td {{ text-align: left; vertical-align: top; padding: 3px 6px; border-bottom: 1px solid #eee; }}
+.toolkit-table th {{ position: sticky; top: 0; background: #f6f6f6; }}
+</style>
 <div class="toolkit-explorer-bar">
-<label>Search text <input id="toolkit-search" type="search" placeholder="words in title or text" size="40"></label>
+<label>Search text <input id="{div}-search" type="search" placeholder="words in title or text" size="40"></label>
 <span class="toolkit-hint">or draw a box or lasso on the map (toolbar, top right) to list its paragraphs</span>
-<button id="toolkit-csv" type="button">Download CSV</button>
+<button id="{div}-csv" type="button">Download CSV</button>
 </div>
-<div class="toolkit-explorer-bar" id="toolkit-dates" hidden>
-<label>Published from <input id="toolkit-from" type="date"></label>
-<label>to <input id="toolkit-to" type="date"></label>
-<span id="toolkit-date-status" class="toolkit-hint"></span>
+<div class="toolkit-explorer-bar" id="{div}-dates" hidden>
+<label>Published from <input id="{div}-from" type="date"></label>
+<label>to <input id="{div}-to" type="date"></label>
+<span id="{div}-date-status" class="toolkit-hint"></span>
 </div>
-<p id="toolkit-explorer-status">No paragraphs selected.</p>
-<div class="toolkit-table-wrap"><table id="toolkit-table"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>
-<script type="application/json" id="toolkit-map-rows">{rows}</script>
+<p id="{div}-explorer-status">No paragraphs selected.</p>
+<div class="toolkit-table-wrap"><table class="toolkit-table" id="{div}-table"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>
+<script type="application/json" id="{div}-rows">{rows}</script>
 <script>
 (function () {{
   var gd = document.getElementById("{div}");
-  var spec = JSON.parse(document.getElementById("toolkit-map-rows").textContent);
+  var spec = JSON.parse(document.getElementById("{div}-rows").textContent);
   var rows = spec.rows, columns = spec.columns, limit = {limit};
   var textCols = [];
   columns.forEach(function (c, k) {{ if (c === "text" || c === "title" || c === "outlet") {{ textCols.push(k); }} }});
-  var tbody = document.querySelector("#toolkit-table tbody");
-  var status = document.getElementById("toolkit-explorer-status");
+  var tbody = document.querySelector("#{div}-table tbody");
+  var status = document.getElementById("{div}-explorer-status");
   var current = [];
   function show(list, why) {{
     current = list;
@@ -1699,7 +1711,7 @@ _EXPLORER = """<section id="toolkit-explorer">
     show(list, "selected on the map");
   }});
   gd.on("plotly_deselect", function () {{ show([], ""); }});
-  var search = document.getElementById("toolkit-search");
+  var search = document.getElementById("{div}-search");
   search.addEventListener("input", function () {{
     var q = search.value.trim().toLowerCase();
     if (!q) {{ highlight(null); show([], ""); return; }}
@@ -1716,8 +1728,8 @@ _EXPLORER = """<section id="toolkit-explorer">
   // Time filter: points outside the date range (and undated ones, while a range is set) leave the map.
   var dateCol = columns.indexOf("published");
   if (dateCol >= 0 && rows.some(function (row) {{ return row[dateCol] !== null; }})) {{
-    document.getElementById("toolkit-dates").hidden = false;
-    var from = document.getElementById("toolkit-from"), to = document.getElementById("toolkit-to");
+    document.getElementById("{div}-dates").hidden = false;
+    var from = document.getElementById("{div}-from"), to = document.getElementById("{div}-to");
     var orig = {{}};
     gd._fullData.forEach(function (fd) {{
       if (fd.legendgroup !== "centroids" && fd.customdata) {{ orig[fd.index] = {{x: Array.from(fd.x), y: Array.from(fd.y)}}; }}
@@ -1739,7 +1751,7 @@ _EXPLORER = """<section id="toolkit-explorer">
       }});
       if (which.length) {{ Plotly.restyle(gd, {{x: xs, y: ys}}, which); }}
       var kept = rows.filter(function (row, r) {{ return inRange(r); }}).length;
-      document.getElementById("toolkit-date-status").textContent = (from.value || to.value)
+      document.getElementById("{div}-date-status").textContent = (from.value || to.value)
         ? kept + " of " + rows.length + " paragraphs in the date range" : "";
     }};
     from.addEventListener("change", filter);
@@ -1749,7 +1761,7 @@ _EXPLORER = """<section id="toolkit-explorer">
     var s = v === null ? "" : String(v);
     return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }}
-  document.getElementById("toolkit-csv").addEventListener("click", function () {{
+  document.getElementById("{div}-csv").addEventListener("click", function () {{
     var lines = [columns.map(cell).join(",")];
     current.forEach(function (r) {{ lines.push(rows[r].map(cell).join(",")); }});
     var url = URL.createObjectURL(new Blob([lines.join("\\r\\n") + "\\r\\n"], {{type: "text/csv"}}));
@@ -1771,13 +1783,6 @@ _PAGE = """<!doctype html>
 <style>
 body {{ font-family: -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 16px 24px; color: #222; }}
 h2.toolkit-facets {{ font-size: 16px; font-weight: 600; margin: 28px 0 4px; }}
-#toolkit-explorer {{ margin: 8px 0 0; font-size: 13px; }}
-.toolkit-explorer-bar {{ display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }}
-.toolkit-hint {{ color: #666; }}
-.toolkit-table-wrap {{ max-height: 360px; overflow: auto; border: 1px solid #ddd; }}
-#toolkit-table {{ border-collapse: collapse; width: 100%; }}
-#toolkit-table th, #toolkit-table td {{ text-align: left; vertical-align: top; padding: 3px 6px; border-bottom: 1px solid #eee; }}
-#toolkit-table th {{ position: sticky; top: 0; background: #f6f6f6; }}
 </style>
 </head>
 <body>
