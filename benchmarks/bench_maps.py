@@ -46,8 +46,9 @@ def build(out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     coords_path, data_path = out / "coords.parquet", out / "data.parquet"
     if coords_path.exists() and data_path.exists():
         return pl.read_parquet(coords_path), pl.read_parquet(data_path)
-    import toolkit
     from _semeval import load_semeval
+
+    import toolkit
     from toolkit.clustering import cluster_paragraphs_with_report
     from toolkit.maps import map_data
 

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from tests.conftest import ROOT, seed_embedded
 from toolkit.maps import (
     FACETS_DIV_ID,
     MAIN_DIV_ID,
@@ -28,7 +29,6 @@ from toolkit.maps import (
     small_multiples,
     static_map,
 )
-from tests.conftest import ROOT, seed_embedded
 from toolkit.projection import MapError, project, read_map, write_map
 
 MIMETYPES = ("application/vnd.plotly.v1+json", "text/html", "text/plain")
@@ -524,7 +524,7 @@ def test_figures_display_as_png_in_notebooks(map_inputs):
     formatter = DisplayFormatter()
     words = pl.DataFrame({"term": ["a", "b", "c"], "count_a": [5, 1, 3], "count_b": [1, 6, 3], "z": [2.5, -2.2, 0.1]})
     for fig in (static_map(coords, data, title="Seeds"), small_multiples(coords, data), plot_fightin_words(words)):
-        bundle, meta = formatter.format(fig)
+        bundle, _ = formatter.format(fig)
         assert set(bundle) == {"image/png", "text/plain"}
         png = bundle["image/png"]
         png = png if isinstance(png, bytes) else base64.b64decode(png)
@@ -642,7 +642,7 @@ def test_page_has_explorer_with_escaped_rows(map_inputs, tmp_path):
                               .otherwise(pl.col("text")).alias("text"))
     page = interactive_map(coords, nasty, facet_by=None).to_html()
     assert 'id="toolkit-map-search"' in page and 'id="toolkit-map-csv"' in page
-    rows = re.search(r'<script type="application/json" id="toolkit-map-rows">(.*?)</script>', page, flags=re.S).group(1)
+    rows = re.search(r'<script type="application/json" id="toolkit-map-rows">(.*?)</script>', page, flags=re.DOTALL).group(1)
     assert "<" not in rows and ">" not in rows  # the paragraph cannot close the script element
     import json
 

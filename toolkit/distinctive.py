@@ -545,7 +545,13 @@ def plot_fightin_words(
     -------
     matplotlib.figure.Figure
     """
-    from toolkit.maps import _mpl, _static_rc, new_figure, place_point_labels, save_static
+    from toolkit.maps import (
+        _mpl,
+        _static_rc,
+        new_figure,
+        place_point_labels,
+        save_static,
+    )
 
     _require(result, "result", ("term", "count_a", "count_b", "z"))
     mpl = _mpl()

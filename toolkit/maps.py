@@ -1033,8 +1033,8 @@ def _place_labels(fig: Any, ax: Any, groups: list[tuple[str, float, float]],
     # Occupancy grid of the drawn points (clamped as drawn), for the cover cost.
     pts = np.vstack([c.get_offsets() for c in ax.collections if len(c.get_offsets())] or [np.empty((0, 2))])
     cell = 6.0 * px_per_pt
-    nx = max(1, int(math.ceil((frame_box.x1 - frame_box.x0) / cell)))
-    ny = max(1, int(math.ceil((frame_box.y1 - frame_box.y0) / cell)))
+    nx = max(1, math.ceil((frame_box.x1 - frame_box.x0) / cell))
+    ny = max(1, math.ceil((frame_box.y1 - frame_box.y0) / cell))
     grid = np.zeros((ny, nx), dtype=np.int64)
     if len(pts):
         p = to_px(np.asarray(pts, dtype=np.float64))
