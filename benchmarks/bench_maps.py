@@ -93,9 +93,32 @@ def _overlaps(boxes: np.ndarray) -> int:
     return n
 
 
+def _page_load(coords: pl.DataFrame, data: pl.DataFrame, path: Path) -> None:
+    """Size of the interactive page, and its load time to the first drawn point in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from toolkit.maps import interactive_map
+
+    t = time.perf_counter()
+    interactive_map(coords, data, color_by=("outlet", "cluster"), path=path, title="Real-shaped corpus")
+    print(f"interactive page: {path.stat().st_size / 1e6:.1f} MB written in {time.perf_counter() - t:.1f}s")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        t = time.perf_counter()
+        page.goto(path.as_uri())
+        page.locator("#toolkit-map .scatterlayer .trace .points path").first.wait_for(state="attached", timeout=180_000)
+        took = time.perf_counter() - t
+        nodes = page.evaluate("document.querySelectorAll('svg *').length")
+        print(f"headless Chromium: first points drawn {took:.1f}s after navigation; {nodes} SVG nodes")
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_maps")
+    parser.add_argument("--page", action="store_true", help="also time the interactive page in headless Chromium")
     parser.add_argument("--images", type=Path, default=None, help="also write 1000 x 700 PNGs of the maps here")
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -121,6 +144,8 @@ def main() -> None:
     print(f"labels: {kinds['group']} cluster labels ({placed.leaders} leader lines), {kinds['centroid']} outlet names, "
           f"{kinds['number']} numbered outlets, {len(placed.unlabelled)} unlabelled; overlapping label pairs: "
           f"{_overlaps(placed.boxes)}")
+    if args.page:
+        _page_load(coords, data, args.out / "map.html")
     if args.images:
         args.images.mkdir(parents=True, exist_ok=True)
         small = static_map(coords, data, dpi=100, **kwargs)
