@@ -9,13 +9,17 @@ from a corpus). Nothing here computes a projection: figures are always
 redrawn from stored coordinates, so they cannot drift between runs.
 
 - :func:`static_map`: a matplotlib figure written as PNG and SVG with fixed
-  size and reproducible bytes.
+  size and reproducible bytes: fitted to the bulk of the points, cluster
+  labels placed without overlaps, a colour-blind-safe palette; it shows as
+  a PNG in notebooks. :func:`small_multiples`: one panel per outlet.
 - :func:`interactive_map`: a :class:`MapFigure` holding a plotly map (colour
   switchable by a dropdown, hover with outlet, title and paragraph text,
   outlet centroids) and small multiples by outlet; written as one
   self-contained HTML file with plotly.js inline (no CDN, works offline)
-  and rendered inline in JupyterLab.
-- :func:`outlet_centroids`: mean position and size of each outlet.
+  and an exploration panel (search, selection table, CSV, date filter),
+  and drawn live on first render in JupyterLab.
+- :func:`outlet_centroids`: mean position and size of each outlet;
+  :func:`read_selection`: a selection saved from the page, as a frame.
 """
 
 from __future__ import annotations
@@ -1828,7 +1832,9 @@ def interactive_map(
         Column for the small multiples (second figure, below the map in the
         same HTML page); None for none. Skipped when ``data`` lacks it.
     centroids_by : str or None, default "outlet"
-        Mark and label the mean position of each group of this column.
+        Mark the mean position of each group of this column with a diamond;
+        its name is written only where it does not overprint a larger
+        group's (the hover always names it).
     path : str or Path, optional
         Write the HTML page here.
     title : str, optional
