@@ -55,7 +55,6 @@ output_dir = "../build/appendix"  # where tables, figures and maps are saved
 import warnings
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 from IPython.display import display
@@ -67,7 +66,7 @@ from toolkit.clustering import cluster_paragraphs_with_report
 from toolkit.distances import outlet_distances
 from toolkit.distinctive import fightin_words, plot_fightin_words
 from toolkit.frames import score_frames
-from toolkit.maps import map_data, outlet_centroids
+from toolkit.maps import map_data, new_figure, outlet_centroids
 from toolkit.semaxis import axis_by_outlet, default_axes, project_axis
 from toolkit.shares import MIN_CI_ARTICLES, outlet_shares
 from toolkit.wire import apply_wire_policy
@@ -150,8 +149,8 @@ interactive = toolkit.interactive_map(
 interactive
 
 # %%
-toolkit.static_map(coords, data, color_by="primary_frame", facet_by="outlet", path=figure_stem("03_map_frame_by_outlet", output_dir),
-                   title="Primary frame of each paragraph, one panel per outlet")
+toolkit.small_multiples(coords, data, by="outlet", color_by="primary_frame", path=figure_stem("03_map_frame_by_outlet", output_dir),
+                        title="Primary frame of each paragraph, one panel per outlet")
 
 # %%
 frame_counts = primary.group_by("primary_frame").len("paragraphs").sort(["paragraphs", "primary_frame"], descending=[True, False])
@@ -187,7 +186,9 @@ outlet_names = shares.select("outlet", "n_articles").unique().sort(["n_articles"
 labels = [f"{o} (n={n})" for o, n in outlet_names.iter_rows()]
 ncols = 3
 nrows = -(-len(frame_names) // ncols)
-fig, axes = plt.subplots(nrows, ncols, figsize=(12, 0.42 * len(labels) * nrows + 1.5), sharey=True, squeeze=False)
+# new_figure: a figure that shows as a picture under any backend (papermill, nbconvert, MPLBACKEND=Agg).
+fig = new_figure(figsize=(12, 0.42 * len(labels) * nrows + 1.5))
+axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
 for ax, frame_name in zip(axes.flat, frame_names):
     rows = shares.filter(pl.col("category") == frame_name).join(outlet_names.select("outlet").with_row_index("pos"), on="outlet").sort("pos")
     ypos = rows["pos"].to_numpy()
@@ -206,7 +207,7 @@ axes[0, 0].legend(loc="lower right", fontsize=7)
 fig.suptitle("Share of paragraphs by primary frame, per outlet (n = articles)")
 fig.tight_layout()
 save_figure(fig, "03_frame_shares", output_dir)
-plt.show()
+fig
 
 # %%
 focus = largest["outlet"]
@@ -295,7 +296,8 @@ save_table(by_outlet.with_columns(pl.col(pl.Float64).round(6)), "03_axis_by_outl
 by_outlet.select("axis", "outlet", "n_articles", "n_paragraphs", "estimate", "ci_low", "ci_high", "baseline_low", "baseline_high", "q_value")
 
 # %%
-fig, axes = plt.subplots(1, len(axes_list), figsize=(6 * len(axes_list), 0.45 * len(labels) + 1.8), sharey=True, squeeze=False)
+fig = new_figure(figsize=(6 * len(axes_list), 0.45 * len(labels) + 1.8))
+axes = fig.subplots(1, len(axes_list), sharey=True, squeeze=False)
 for ax, axis in zip(axes.flat, axes_list):
     rows = by_outlet.filter(pl.col("axis") == axis.name).join(outlet_names.select("outlet").with_row_index("pos"), on="outlet").sort("pos")
     ypos = rows["pos"].to_numpy()
@@ -305,13 +307,16 @@ for ax, axis in zip(axes.flat, axes_list):
     ax.scatter(rows["estimate"], ypos, color="C1", zorder=3, label="mean of article means (CI)")
     ax.set_title(axis.name, fontsize=10)
     ax.set_xlabel(f"← {axis.negative_label}    {axis.positive_label} →")
+    # The bands' sticky edges would set the limits and cut the outermost points in half.
+    ax.use_sticky_edges = False
+    ax.margins(x=0.06)
 axes[0, 0].set_yticks(range(len(labels)), labels)
 axes[0, 0].invert_yaxis()
 axes[0, 0].legend(loc="lower right", fontsize=7)
 fig.suptitle("Outlets on the semantic axes (n = articles)")
 fig.tight_layout()
 save_figure(fig, "03_axis_by_outlet", output_dir)
-plt.show()
+fig
 
 # %%
 coop = by_outlet.filter(pl.col("axis") == axes_list[0].name).sort("estimate", descending=True)

@@ -183,14 +183,10 @@ def test_jupyterlab_shows_the_map_and_a_paragraph_on_hover(browser, jupyterlab, 
     try:
         # reset: a fresh workspace, so notebooks opened by earlier cases are not in hidden tabs holding maps too.
         page.goto(f"{base}/lab/tree/{name}.ipynb?reset&token={token}", timeout=90_000)
-        # jupyterlab-plotly first shows the bundle's PNG and builds the live graph when the mouse enters it,
-        # as a reader's mouse would.
+        # The bundle has no PNG, so jupyterlab-plotly builds the live graph on first render (no mouse needed).
         output = page.locator(".jp-RenderedPlotly").first
         output.wait_for(state="attached", timeout=90_000)
         output.scroll_into_view_if_needed()
-        box = output.locator("img.plot-img").bounding_box(timeout=30_000)
-        assert box, "the map's PNG placeholder is not shown"
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         plot = ".jp-RenderedPlotly"  # the renderer's node is the plotly graph div itself
         page.locator(f"{plot} {POINTS}").first.wait_for(state="attached", timeout=60_000)
         assert page.locator(f"{plot} {POINTS}").count() > 0
@@ -200,4 +196,140 @@ def test_jupyterlab_shows_the_map_and_a_paragraph_on_hover(browser, jupyterlab, 
     finally:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}_jupyterlab.png"))  # also when it fails: shows why
+        page.close()
+
+
+def test_jupyterlab_draws_the_map_before_any_mouse_event(browser, jupyterlab):
+    """The live plotly map is in the DOM on first render: no PNG placeholder waiting for the mouse."""
+    from .test_maps import executed_map_notebook
+
+    base, token, root = jupyterlab
+    shutil.copy(executed_map_notebook(), root / "maps_display.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab/tree/maps_display.ipynb?reset&token={token}", timeout=90_000)
+        output = page.locator(".jp-RenderedPlotly").first
+        output.wait_for(state="attached", timeout=90_000)
+        # No page.mouse call before these checks: the graph must draw by itself.
+        output.locator(".main-svg").first.wait_for(state="attached", timeout=60_000)
+        assert output.locator(f"{POINTS}").count() > 0
+        assert output.locator("img.plot-img[src^='data:']").count() == 0
+        output.scroll_into_view_if_needed()
+        # The "Colour by" label sits inside the plot, left of its menu, not cut off by the margin.
+        label = output.locator(".annotation-text", has_text="Colour by").first
+        label_box, plot_box = label.bounding_box(), output.locator(".main-svg").first.bounding_box()
+        menu_box = output.locator(".updatemenu-header").first.bounding_box()
+        assert label_box and plot_box and menu_box
+        assert label_box["x"] >= plot_box["x"] and label_box["x"] + label_box["width"] <= menu_box["x"] + 1
+        # The static figures show as pictures, not as "<Figure size ...>".
+        assert page.locator(".jp-RenderedImage img").count() >= 2
+        assert page.get_by_text("<Figure size").count() == 0
+    finally:
+        page.keyboard.press("Escape")  # the kernel chooser (the notebook names a temporary kernel) hides the map
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "maps_display_jupyterlab.png"))
+        page.close()
+
+
+def test_exported_map_search_box_selection_and_csv(browser, tmp_path):
+    """Search lists a known paragraph; a box drawn over a cluster lists exactly the paragraphs inside; CSV round-trips."""
+    import numpy as np
+    import polars as pl
+
+    from toolkit.maps import interactive_map, read_selection
+
+    from .test_maps import _blobs
+
+    coords, data = _blobs(n=600, n_groups=4, n_outlets=3, seed=3)
+    data = data.with_columns(pl.format("paragraph {} of {}", pl.col("paragraph_id"), pl.col("cluster_label")).alias("text"))
+    page_path = tmp_path / "map.html"
+    interactive_map(coords, data, color_by=("cluster", "outlet"), facet_by=None, path=page_path)
+    page = browser.new_page(viewport={"width": 1300, "height": 1100}, accept_downloads=True)
+    try:
+        page.goto(page_path.as_uri())
+        page.locator(f"#toolkit-map {POINTS}").first.wait_for(state="attached", timeout=60_000)
+        # Search: one known paragraph.
+        page.fill("#toolkit-map-search", "paragraph p00042 ")
+        rows = page.locator("#toolkit-map-table tbody tr")
+        assert rows.count() == 1
+        assert "p00042" in rows.first.text_content()
+        page.fill("#toolkit-map-search", "")
+        # Box selection over cluster 0's points, drawn with the mouse as a reader would.
+        joined = coords.join(data, on="paragraph_id", maintain_order="left")
+        members = joined.filter(pl.col("cluster") == 0)
+        x0, x1 = members["x"].min(), members["x"].max()
+        y0, y1 = members["y"].min(), members["y"].max()
+        corners = page.evaluate(
+            """([x0, x1, y0, y1]) => {
+                const gd = document.getElementById('toolkit-map');
+                Plotly.relayout(gd, {dragmode: 'select'});
+                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+                const px = (v) => box.left + xa.d2p(v), py = (v) => box.top + ya.d2p(v);
+                return [px(x0) - 3, py(y1) - 3, px(x1) + 3, py(y0) + 3];
+            }""",
+            [x0, x1, y0, y1],
+        )
+        # Everything inside the dragged box is expected (3 px of slack on each side, in data units).
+        xa_scale = (corners[2] - corners[0] - 6) / (x1 - x0)
+        slack = 3 / xa_scale
+        inside = joined.filter(pl.col("x").is_between(x0 - slack, x1 + slack) & pl.col("y").is_between(y0 - slack, y1 + slack))
+        page.mouse.move(corners[0], corners[1])
+        page.mouse.down()
+        page.mouse.move((corners[0] + corners[2]) / 2, (corners[1] + corners[3]) / 2, steps=5)
+        page.mouse.move(corners[2], corners[3], steps=5)
+        page.mouse.up()
+        page.wait_for_function("document.querySelectorAll('#toolkit-map-table tbody tr').length > 0", timeout=10_000)
+        listed = [tr.split()[0] for tr in page.locator("#toolkit-map-table tbody tr td:first-child").all_text_contents()]
+        assert set(members["paragraph_id"]) <= set(listed)
+        assert set(listed) <= set(inside["paragraph_id"])
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "explorer_box_selection.png"), full_page=True)
+        with page.expect_download() as info:
+            page.click("#toolkit-map-csv")
+        saved = tmp_path / "selection.csv"
+        info.value.save_as(saved)
+        back = read_selection(saved, data)
+        assert back["paragraph_id"].to_list() == listed
+        assert back["text"].to_list() == data.filter(pl.col("paragraph_id").is_in(listed))["text"].to_list()
+        assert np.all(back["cluster"].to_numpy() >= 0)
+    finally:
+        page.close()
+
+
+def test_exported_map_time_filter_hides_points_outside_the_range(browser, tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    from toolkit.maps import interactive_map
+
+    from .test_maps import _blobs
+
+    coords, data = _blobs(n=600, n_groups=4, n_outlets=3, seed=3)
+    data = data.with_columns(pl.Series("published", [dt.date(2025, 1, 1) + dt.timedelta(days=i % 30) for i in range(data.height)]))
+    page_path = tmp_path / "map.html"
+    interactive_map(coords, data, color_by=("cluster", "outlet"), facet_by=None, path=page_path)
+    n_centroids = data["outlet"].n_unique()
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
+        page.goto(page_path.as_uri())
+        points = page.locator(f"#toolkit-map {POINTS}")
+        points.first.wait_for(state="attached", timeout=60_000)
+        assert points.count() == data.height + n_centroids
+        page.fill("#toolkit-map-from", "2025-01-10")
+        page.fill("#toolkit-map-to", "2025-01-19")
+        page.locator("#toolkit-map-to").dispatch_event("change")
+        expected = data.filter(pl.col("published").is_between(dt.date(2025, 1, 10), dt.date(2025, 1, 19))).height
+        page.wait_for_function(f"document.querySelectorAll('#toolkit-map {POINTS}').length === {expected + n_centroids}",
+                               timeout=10_000)
+        assert page.locator("#toolkit-map-date-status").text_content() == f"{expected} of {data.height} paragraphs in the date range"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "explorer_time_filter.png"), full_page=True)
+        page.fill("#toolkit-map-from", "")
+        page.fill("#toolkit-map-to", "")
+        page.locator("#toolkit-map-to").dispatch_event("change")
+        page.wait_for_function(f"document.querySelectorAll('#toolkit-map {POINTS}').length === {data.height + n_centroids}",
+                               timeout=10_000)
+    finally:
         page.close()

@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
+import os
 import re
 import struct
+import tempfile
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from tests.conftest import ROOT, seed_embedded
 from toolkit.maps import (
     FACETS_DIV_ID,
     MAIN_DIV_ID,
     MapFigure,
+    column_title,
     hover_texts,
     interactive_map,
     map_data,
     outlet_centroids,
+    small_multiples,
     static_map,
 )
-from tests.conftest import seed_embedded
 from toolkit.projection import MapError, project, read_map, write_map
 
-MIMETYPES = ("application/vnd.plotly.v1+json", "text/html", "image/png")
+MIMETYPES = ("application/vnd.plotly.v1+json", "text/html", "text/plain")
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +126,7 @@ def test_static_png_svg_expected_size_and_reproducible(map_inputs, tmp_path):
     # Legend lists every outlet with its count.
     legend_texts = [t.get_text() for t in first.legends[0].get_texts()]
     assert any(t.startswith("Korea Herald (") for t in legend_texts)
-    assert legend_texts[-1] == "outlet centroid"
+    assert legend_texts[-1] == "Outlet centroid"
 
 
 def test_static_options(map_inputs, tmp_path):
@@ -203,12 +209,15 @@ def test_one_trace_per_outlet_and_dropdown(page, map_inputs):
     assert [t.name.rsplit(" (", 1)[0] for t in outlet_traces] == outlets
     assert all(t.visible is True for t in outlet_traces)
     menu = figure.figure.layout.updatemenus[0]
-    assert [b.label for b in menu.buttons] == ["outlet", "outlet_country", "cluster"]
-    for button in menu.buttons:
+    # Human titles in the dropdown and the legend title, one mapping for both.
+    assert [b.label for b in menu.buttons] == ["Outlet", "Outlet country", "Cluster"]
+    assert figure.figure.layout.legend.title.text == "Outlet"
+    for button, column in zip(menu.buttons, ["outlet", "outlet_country", "cluster"]):
         visible = button.args[0]["visible"]
         assert len(visible) == len(traces)
         shown = {traces[i].legendgroup.split(":")[0] for i, v in enumerate(visible) if v and traces[i].legendgroup != "centroids"}
-        assert shown == {button.label}
+        assert shown == {column}
+        assert button.args[1] == {"legend.title.text": column_title(column)}
     assert '"updatemenus"' in text
     # Cluster legend names carry their labels; noise is grey.
     cluster_names = [t.name for t in traces if (t.legendgroup or "").startswith("cluster:")]
@@ -221,7 +230,11 @@ def test_centroids_and_facets(page, map_inputs):
     centroids = [t for t in figure.figure.data if t.legendgroup == "centroids"]
     assert len(centroids) == 1
     expected = outlet_centroids(coords, data)
-    assert list(centroids[0].text) == expected.get_column("outlet").to_list()
+    # Names that would overprint a larger outlet's are left to the hover (CTV News, SCMP and NHK overprinted on the seeds).
+    names = expected.get_column("outlet").to_list()
+    shown = list(centroids[0].text)
+    assert all(t in ("", n) for t, n in zip(shown, names)) and "Korea Herald" in shown
+    assert [row[0] for row in centroids[0].customdata] == names
     assert [int(row[1]) for row in centroids[0].customdata] == expected.get_column("n_paragraphs").to_list()
     assert "paragraphs" in centroids[0].hovertemplate
     # Small multiples: one panel per outlet, in the same page.
@@ -247,17 +260,19 @@ def test_repr_mimebundle(page):
     figure, _, _ = page
     bundle = figure._repr_mimebundle_()
     assert set(MIMETYPES) <= set(bundle)
-    png = base64.b64decode(bundle["image/png"])
-    assert _png_size(png) == (1000, 700)
+    # No PNG entry: JupyterLab's plotly renderer would show it instead of the live map until the mouse enters.
+    assert "image/png" not in bundle
     spec = bundle["application/vnd.plotly.v1+json"]
     assert len(spec["data"]) == len(figure.figure.data) and "layout" in spec
     html_part = bundle["text/html"]
-    assert "data:image/png;base64," in html_part  # fallback where scripts do not run
+    # Fallback where scripts do not run: the static map, 1000 x 700, removed by the plot's script.
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html_part).group(1))
+    assert _png_size(png) == (1000, 700)
     assert not re.search(r"<script[^>]*\bsrc\s*=", html_part)
     _outside_plotlyjs(html_part)
     # Two displays in one notebook must not share a div id.
     assert re.search(r'id="(toolkit-map-[0-9a-f]+-\d+)"', html_part).group(1) not in figure._repr_mimebundle_()["text/html"]
-    assert set(figure._repr_mimebundle_(include={"image/png"})) == {"image/png"}
+    assert set(figure._repr_mimebundle_(include={"text/html"})) == {"text/html"}
     figure.notebook_html = False
     try:
         assert "text/html" not in figure._repr_mimebundle_()
@@ -315,12 +330,12 @@ def test_facets_are_capped_and_pool_the_rest():
     assert titles[-1] == f"other 97 outlet values (n={data.height - 23 * 5})"
     assert "the other 97" in fig.facets.layout.title.text
     # Legend: the 30 largest outlets (24 of 5 paragraphs, 6 of 4) plus one pooled trace; every point is still drawn once.
-    names = [t.name for t in fig.figure.data if t.name and t.name.startswith(("Outlet", "other"))]
+    names = [t.name for t in fig.figure.data if t.legendgroup != "centroids" and t.name.startswith(("Outlet", "other"))]
     assert len(names) == 31 and names[-1] == f"other: 90 values ({data.height - 24 * 5 - 6 * 4})"
     assert sum(len(t.x) for t in fig.figure.data[:31]) == data.height
     static = static_map(coords, data, facet_by="outlet", max_facets=6)
     assert sum(ax.get_visible() for ax in static.axes) == 6
-    assert "the other 115" in static._suptitle.get_text()
+    assert "the other 115" in static._supxlabel.get_text()
 
 
 def test_few_facets_are_not_pooled():
@@ -336,3 +351,319 @@ def test_bad_caps_raise():
         interactive_map(coords, data, color_by="outlet", max_facets=0)
     with pytest.raises(MapError, match="max_legend"):
         interactive_map(coords, data, color_by="outlet", max_legend=0)
+
+
+# --------------------------------------------------------------------------- legibility (issue 14)
+
+
+def _lab(hex_colour: str, matrix: np.ndarray | None = None) -> np.ndarray:
+    """CIELAB of an sRGB colour, optionally after a colour-vision-deficiency matrix on linear RGB."""
+    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    if matrix is not None:
+        lin = np.clip(matrix @ lin, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ lin
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+# Machado, Oliveira & Fernandes (2009), severity 1.0, on linear RGB.
+CVD = {
+    "normal": None,
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]),
+}
+
+
+def test_palette_is_colour_blind_safe_for_14_categories():
+    from toolkit.maps import MISSING_COLOR, SAFE_PALETTE, _palette
+
+    colours = _palette(14)
+    assert len(set(colours)) == 14
+    assert [c.upper() for c in colours] == list(SAFE_PALETTE)
+    assert MISSING_COLOR not in colours
+    for name, matrix in CVD.items():
+        labs = [_lab(c, matrix) for c in colours]
+        closest = min(np.linalg.norm(a - b) for i, a in enumerate(labs) for b in labs[i + 1:])
+        assert closest >= 10.0, (name, closest)  # tab20 has pairs at 4
+    # More than 14 categories still get distinct colours.
+    assert len(set(_palette(40))) == 40
+
+
+def test_column_titles_are_human_and_shared():
+    assert column_title("outlet_country") == "Outlet country"
+    assert column_title("primary_frame") == "Primary frame"
+    assert column_title("outlet") == "Outlet"
+    assert column_title("my_score_2") == "My score 2"
+    coords, data = _blobs(n=300, n_groups=3)
+    data = data.with_columns(pl.col("outlet").alias("primary_frame"))
+    fig = static_map(coords, data, color_by="primary_frame", centroids_by=None)
+    assert fig.legends[0].get_title().get_text() == "Primary frame"
+    small = small_multiples(coords, data, by="outlet", color_by="primary_frame")
+    assert small.legends[0].get_title().get_text() == "Primary frame"
+    inter = interactive_map(coords, data, color_by=["primary_frame", "outlet"], hover=("outlet",))
+    assert [b.label for b in inter.figure.layout.updatemenus[0].buttons] == ["Primary frame", "Outlet"]
+    assert inter.facets.layout.legend.title.text == "Primary frame"
+
+
+def test_point_size_and_alpha_follow_the_documented_formula():
+    from toolkit.maps import _point_alpha, _point_size
+
+    assert _point_size(50) == 36.0 and _point_size(100_000) == pytest.approx(400 / np.sqrt(100_000))
+    assert _point_size(8_000) == pytest.approx(400 / np.sqrt(8_000))
+    assert _point_size(10_000_000) == 0.5
+    assert _point_alpha(500) == 0.9 and _point_alpha(8_000) == pytest.approx(0.25 ** 0.35)
+    assert _point_alpha(1_000_000) == 0.25
+    sizes = [_point_size(n) for n in (10, 100, 1_000, 10_000, 100_000)]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def _blobs(n: int, n_groups: int, *, n_far: int = 0, n_outlets: int = 8, seed: int = 0):
+    """``n`` points in ``n_groups`` Gaussian clusters (labels "cluster k: words"), plus ``n_far`` far-out points.
+
+    Outlets are assigned at random, so their centroids all fall near the middle and collide.
+    """
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-10, 10, size=(n_groups, 2))
+    group = np.arange(n) % n_groups
+    xy = centres[group] + rng.normal(scale=0.8, size=(n, 2))
+    if n_far:
+        xy[:n_far] = rng.choice([-1, 1], size=(n_far, 2)) * rng.uniform(200, 400, size=(n_far, 2))
+    ids = [f"p{i:05d}" for i in range(n)]
+    coords = pl.DataFrame({"paragraph_id": ids, "x": xy[:, 0], "y": xy[:, 1]})
+    data = pl.DataFrame({
+        "paragraph_id": ids,
+        "outlet": [f"Outlet number {k}" for k in rng.integers(0, n_outlets, size=n)],
+        "cluster": group.astype(np.int64),
+        "cluster_label": [f"topic {g}: words, more words" for g in group],
+        "text": ["t"] * n,
+    })
+    return coords, data
+
+
+def _label_boxes(fig) -> list:
+    """Display boxes of the labels as drawn (text with its frame), at the figure's dpi."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for artist in fig.labels.artists:
+        if isinstance(artist, Text):
+            patch = artist.get_bbox_patch()
+            boxes.append((patch or artist).get_window_extent(renderer))
+    return boxes
+
+
+def _assert_no_overlap(boxes) -> None:
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+
+
+def test_seed_labels_do_not_overlap(map_inputs):
+    coords, data = map_inputs
+    fig = static_map(coords, data, color_by="cluster", label_by="cluster_label")
+    placed = fig.labels
+    assert {"theme 0", "theme 1", "theme 2", "theme 3"} <= set(placed.texts)
+    n_outlets = data.get_column("outlet").n_unique()
+    # Every outlet is named beside its diamond or by a number listed in the caption.
+    named = [t for t, k in zip(placed.texts, placed.kinds) if k == "centroid"]
+    assert len(named) + len(placed.numbered) == n_outlets and not placed.unlabelled
+    caption = fig._supxlabel.get_text().replace("\n", " ")
+    for k, name in enumerate(placed.numbered, 1):
+        assert f"{k} = {name}" in caption
+    boxes = _label_boxes(fig)
+    assert len(boxes) == len(placed.texts)
+    _assert_no_overlap(boxes)
+    # Inside the map's frame.
+    frame = fig.axes[0].get_window_extent()
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
+
+
+def test_large_map_labels_clusters_without_overlap_and_clamps_outliers(tmp_path):
+    coords, data = _blobs(n=6_000, n_groups=14, n_far=12)
+    fig = static_map(coords, data, color_by="cluster", label_by="cluster_label", path=tmp_path / "big.png")
+    placed = fig.labels
+    assert sorted(t for t, k in zip(placed.texts, placed.kinds) if k == "group") == sorted(
+        "\n".join(__import__("textwrap").wrap(f"topic {g}: words, more words", 24)) for g in range(14))
+    assert placed.leaders >= 14  # a label never hides its own clump: each has a leader line
+    _assert_no_overlap(_label_boxes(fig))
+    # Eight outlets drawn at random share one middle: their centroids collide, so some get numbers.
+    assert len(placed.numbered) + len(placed.unlabelled) > 0
+    caption = fig._supxlabel.get_text().replace("\n", " ")
+    assert "12 far-out paragraphs are drawn as \u00d7" in caption
+    assert any("beyond the frame, at its edge (12)" == t.get_text() for t in fig.legends[0].get_texts())
+    # The frame fits the bulk: the 12 far points (200 to 400 away) no longer set the range.
+    ax = fig.axes[0]
+    assert max(abs(v) for v in (*ax.get_xlim(), *ax.get_ylim())) < 40
+    # Without zoom every point is at its place and nothing is clamped.
+    full = static_map(coords, data, color_by="cluster", zoom=None, centroids_by=None)
+    assert max(abs(v) for v in full.axes[0].get_xlim()) > 200
+    assert "far-out" not in full._supxlabel.get_text()
+    # Same input, same bytes, labels included.
+    static_map(coords, data, color_by="cluster", label_by="cluster_label", path=tmp_path / "again.png")
+    assert (tmp_path / "big.png").read_bytes() == (tmp_path / "again.png").read_bytes()
+
+
+def test_zoom_is_validated():
+    coords, data = _blobs(n=50, n_groups=2)
+    with pytest.raises(MapError, match="zoom"):
+        static_map(coords, data, zoom=(90, 10))
+
+
+def test_figures_display_as_png_in_notebooks(map_inputs):
+    """Executed notebooks, their HTML and papermill show the picture, not '<Figure size ...>'."""
+    from IPython.core.formatters import DisplayFormatter
+
+    from toolkit.distinctive import plot_fightin_words
+
+    coords, data = map_inputs
+    formatter = DisplayFormatter()
+    words = pl.DataFrame({"term": ["a", "b", "c"], "count_a": [5, 1, 3], "count_b": [1, 6, 3], "z": [2.5, -2.2, 0.1]})
+    for fig in (static_map(coords, data, title="Seeds"), small_multiples(coords, data), plot_fightin_words(words)):
+        bundle, _ = formatter.format(fig)
+        assert set(bundle) == {"image/png", "text/plain"}
+        png = bundle["image/png"]
+        png = png if isinstance(png, bytes) else base64.b64decode(png)
+        width, height = _png_size(png)
+        w_in, h_in = fig.get_size_inches()
+        assert (width, height) == (round(w_in * 120), round(h_in * 120))
+        assert "Figure size" not in bundle["text/plain"]
+    # Not registered with pyplot: the inline backend cannot show it a second time.
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums() == []
+
+
+def test_small_multiples_title_clear_of_legend(map_inputs):
+    coords, data = map_inputs
+    fig = small_multiples(coords, data, by="outlet", color_by="outlet_country", title="Country of each outlet's paragraphs")
+    n_outlets = data.get_column("outlet").n_unique()
+    assert sum(ax.get_visible() for ax in fig.axes) == n_outlets
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert not title.overlaps(legend)
+    # The legend lists every country, not only the last panel's.
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    countries = data.get_column("outlet_country").drop_nulls().unique().to_list()
+    assert all(any(t.startswith(f"{c} (") for t in texts) for c in countries)
+
+
+# --------------------------------------------------------------------------- display in executed notebooks
+
+MAP_NOTEBOOK = '''# %% [markdown]
+# A map notebook executed as the appendix and papermill execute them.
+
+# %% tags=["parameters"]
+n_points = 400
+
+# %%
+from tests.test_maps import _blobs
+from toolkit.maps import interactive_map, small_multiples, static_map
+
+coords, data = _blobs(n=n_points, n_groups=4, n_outlets=3)
+
+# %%
+interactive_map(coords, data, color_by=("outlet", "cluster"), facet_by=None, title="Blobs")
+
+# %%
+static_map(coords, data, color_by="cluster", label_by="cluster_label", title="Blobs, static")
+
+# %%
+small_multiples(coords, data, by="outlet", color_by="cluster")
+'''
+
+
+@functools.cache
+def executed_map_notebook() -> Path:
+    """A small notebook drawing the three kinds of map, executed by a real kernel (shared with test_browser)."""
+    from toolkit.appendix import execute_notebook
+
+    folder = Path(tempfile.mkdtemp(prefix="toolkit-map-nb-"))
+    source = folder / "maps_display.py"
+    source.write_text(MAP_NOTEBOOK, encoding="utf-8")
+    out = folder / "maps_display.ipynb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    execute_notebook(source, out, {}, env=env)
+    return out
+
+
+@pytest.mark.slow
+def test_executed_notebook_shows_live_map_and_pictures(tmp_path):
+    import nbformat
+
+    from toolkit.appendix import export_html
+
+    nb = nbformat.read(executed_map_notebook(), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    interactive, static, facets = ([o for o in c.outputs if "data" in o] for c in code[-3:])
+    assert len(interactive) == 1 and len(static) == 1 and len(facets) == 1  # each shown once
+    bundle = interactive[0]["data"]
+    assert "image/png" not in bundle  # no placeholder that JupyterLab shows instead of the live map
+    assert "application/vnd.plotly.v1+json" in bundle
+    assert re.search(r'<div id="toolkit-map-[0-9a-f]+-\d+"', bundle["text/html"])
+    assert "Plotly.newPlot" in bundle["text/html"]
+    # The exploration panel comes along in the HTML (nbconvert export, classic Notebook), with ids of its own plot.
+    div = re.search(r'<div id="(toolkit-map-[0-9a-f]+-\d+)"', bundle["text/html"]).group(1)
+    assert f'id="{div}-search"' in bundle["text/html"] and f'id="{div}-rows"' in bundle["text/html"]
+    for out in (static[0], facets[0]):
+        assert "image/png" in out["data"], out["data"].get("text/plain")
+        assert not out["data"]["text/plain"].startswith("<Figure size")
+    page = export_html(executed_map_notebook(), tmp_path / "maps_display.html").read_text(encoding="utf-8")
+    assert "&lt;Figure size" not in page and "<Figure size" not in page
+    assert page.count('src="data:image/png;base64,') >= 3  # two figures and the map's no-script fallback
+
+
+def test_fightin_words_labels_do_not_overprint():
+    """Tied terms (same count, same z) share one label; close ones move apart or are left out."""
+    from toolkit.distinctive import plot_fightin_words
+
+    terms = [f"term{k}" for k in range(30)]
+    counts = [5, 5, 5, 6, 6, 7] + list(range(8, 32))
+    z = [-2.3, -2.3, -2.3, -2.5, -2.5, -2.4] + [-2.0 - 0.01 * k for k in range(24)]
+    words = pl.DataFrame({"term": terms, "count_a": [1] * 30, "count_b": [c - 1 for c in counts], "z": z,
+                          "group_a": ["A"] * 30, "group_b": ["B"] * 30})
+    fig = plot_fightin_words(words, label_top=15)
+    placed = fig.labels
+    assert "term0, term1, term2" in placed.texts and "term3, term4" in placed.texts
+    _assert_no_overlap(_label_boxes(fig))
+    shown = sum(len(t.split(", ")) for t in placed.texts) + sum(len(t.split(", ")) for t in placed.unlabelled)
+    assert shown == 15
+
+
+def test_page_has_explorer_with_escaped_rows(map_inputs, tmp_path):
+    coords, data = map_inputs
+    nasty = data.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("</script><script>alert(1)</script> & co"))
+                              .otherwise(pl.col("text")).alias("text"))
+    page = interactive_map(coords, nasty, facet_by=None).to_html()
+    assert 'id="toolkit-map-search"' in page and 'id="toolkit-map-csv"' in page
+    rows = re.search(r'<script type="application/json" id="toolkit-map-rows">(.*?)</script>', page, flags=re.DOTALL).group(1)
+    assert "<" not in rows and ">" not in rows  # the paragraph cannot close the script element
+    import json
+
+    spec = json.loads(rows)
+    assert spec["columns"][0] == "paragraph_id" and len(spec["rows"]) == coords.height
+    assert "</script><script>alert(1)</script> & co" in {r[spec["columns"].index("text")] for r in spec["rows"]}
+    # Every point trace carries its row number last in customdata, in coordinate order.
+    trace = next(t for t in interactive_map(coords, data, facet_by=None).figure.data if t.legendgroup != "centroids")
+    ids = coords["paragraph_id"].to_list()
+    assert all(ids[int(cd[-1])] for cd in trace.customdata)
+    without = interactive_map(coords, data, facet_by=None)
+    without.explore = False
+    assert 'id="toolkit-map-search"' not in without.to_html()
+
+
+def test_read_selection_returns_rows_in_csv_order(map_inputs, tmp_path):
+    from toolkit.maps import read_selection
+
+    _, data = map_inputs
+    picked = data["paragraph_id"].to_list()[5:0:-1]
+    (tmp_path / "sel.csv").write_text("paragraph_id,outlet\n" + "\n".join(f"{p},x" for p in picked) + "\n", encoding="utf-8")
+    back = read_selection(tmp_path / "sel.csv", data)
+    assert back["paragraph_id"].to_list() == picked
+    assert back.columns == data.columns

@@ -25,6 +25,7 @@ _LAZY = {
     "project": ("toolkit.projection", "project"),
     "static_map": ("toolkit.maps", "static_map"),
     "interactive_map": ("toolkit.maps", "interactive_map"),
+    "small_multiples": ("toolkit.maps", "small_multiples"),
     "analyze_dir": ("toolkit.analysis", "analyze_dir"),
     "prose": ("toolkit.safe", "prose"),
     "escape_markdown": ("toolkit.safe", "escape_markdown"),
@@ -69,7 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.errors import CorpusError
     from toolkit.tabular import extra_columns
     from toolkit.events import group_events
-    from toolkit.maps import interactive_map, static_map
+    from toolkit.maps import interactive_map, small_multiples, static_map
     from toolkit.projection import project
     from toolkit.safe import escape_markdown, prose
     from toolkit.semaxis import axis_by_outlet

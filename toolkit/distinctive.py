@@ -545,9 +545,13 @@ def plot_fightin_words(
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-
-    from toolkit.maps import _mpl, _static_rc, save_static
+    from toolkit.maps import (
+        _mpl,
+        _static_rc,
+        new_figure,
+        place_point_labels,
+        save_static,
+    )
 
     _require(result, "result", ("term", "count_a", "count_b", "z"))
     mpl = _mpl()
@@ -560,7 +564,7 @@ def plot_fightin_words(
     strong_b = z <= -Z_CRITICAL
     weak = ~(strong_a | strong_b)
     with mpl.rc_context(_static_rc()):
-        fig = Figure(figsize=(8.0, 6.0), layout="constrained")
+        fig = new_figure(figsize=(8.0, 6.0), layout="constrained")  # shows as a PNG in notebooks
         ax = fig.add_subplot()
         ax.scatter(total[weak], z[weak], s=10, color="#bdbdbd", linewidths=0, label=f"|z| < {Z_CRITICAL:.2f}")
         ax.scatter(total[strong_a], z[strong_a], s=14, color="#d95f02", linewidths=0, label=f"more in {group_a}")
@@ -569,15 +573,18 @@ def plot_fightin_words(
         for bound in (Z_CRITICAL, -Z_CRITICAL):
             ax.axhline(bound, color="#969696", linewidth=0.6, linestyle="--")
         ax.axhline(0.0, color="#636363", linewidth=0.6)
-        # Label the strongest terms per side; order by |z| then term so ties are stable.
-        for side in (np.flatnonzero(strong_a), np.flatnonzero(strong_b)):
-            ranked = sorted(side.tolist(), key=lambda i: (-abs(z[i]), terms[i]))[:label_top]
-            for i in ranked:
-                ax.annotate(terms[i], (total[i], z[i]), xytext=(3, 2), textcoords="offset points", fontsize=7)
         ax.set_xlabel("frequency in both groups (log scale)")
         ax.set_ylabel("z (log-odds with informative Dirichlet prior)")
         ax.set_title(title if title is not None else f"{group_a} vs {group_b}")
         ax.legend(loc="best", frameon=False, fontsize=8)
+        # Label the strongest terms per side; order by |z| then term so ties are stable.
+        # Terms on the same point share one label; labels go where they overprint nothing.
+        items: dict[tuple[float, float], list[str]] = {}
+        for side in (np.flatnonzero(strong_a), np.flatnonzero(strong_b)):
+            for i in sorted(side.tolist(), key=lambda i: (-abs(z[i]), terms[i]))[:label_top]:
+                items.setdefault((float(total[i]), float(z[i])), []).append(terms[i])
+        fig.labels = place_point_labels(  # type: ignore[attr-defined]
+            fig, ax, [(x, y, ", ".join(names)) for (x, y), names in items.items()], fontsize=7)
     if path is not None:
         save_static(fig, path)
     return fig

@@ -9,18 +9,23 @@ from a corpus). Nothing here computes a projection: figures are always
 redrawn from stored coordinates, so they cannot drift between runs.
 
 - :func:`static_map`: a matplotlib figure written as PNG and SVG with fixed
-  size and reproducible bytes.
+  size and reproducible bytes: fitted to the bulk of the points, cluster
+  labels placed without overlaps, a colour-blind-safe palette; it shows as
+  a PNG in notebooks. :func:`small_multiples`: one panel per outlet.
 - :func:`interactive_map`: a :class:`MapFigure` holding a plotly map (colour
   switchable by a dropdown, hover with outlet, title and paragraph text,
   outlet centroids) and small multiples by outlet; written as one
   self-contained HTML file with plotly.js inline (no CDN, works offline)
-  and rendered inline in JupyterLab.
-- :func:`outlet_centroids`: mean position and size of each outlet.
+  and an exploration panel (search, selection table, CSV, date filter),
+  and drawn live on first render in JupyterLab.
+- :func:`outlet_centroids`: mean position and size of each outlet;
+  :func:`read_selection`: a selection saved from the page, as a frame.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import io
@@ -74,6 +79,14 @@ MAX_FACETS = 24
 #: the others are drawn as one "other" trace.
 MAX_LEGEND = 30
 OTHER_COLOR = "#8c8c8c"
+# Room left of the "colour by" menu for its label (pixels).
+MENU_LABEL_PX = 78
+#: Default percentiles the static map is fitted to (see :func:`static_map`, ``zoom``).
+ZOOM_QUANTILES: tuple[float, float] = (0.5, 99.5)
+# The fitted box is widened by this share of its span on each side; the
+# axes add a little more so that the crosses at the edge are whole.
+ZOOM_PAD = 0.10
+
 
 
 def _missing_module(name: str, pin: str) -> MapError:
@@ -234,15 +247,55 @@ class _Colouring:
     ticktext: list[str] = field(default_factory=list)
 
 
+#: Colour-blind-safe categorical palette for up to 14 categories: the seven
+#: Okabe-Ito colours (black left out: it is the centroid and text colour),
+#: then seven of Paul Tol's (dark, muted and light schemes) chosen so that
+#: every pair stays at least 11 CIELAB units apart for normal vision and
+#: under simulated deuteranopia, protanopia and tritanopia (tests check it).
+SAFE_PALETTE: tuple[str, ...] = (
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+    "#663333", "#332288", "#666633", "#AA3377", "#999933", "#225555", "#EECC66",
+)
+
+
 def _palette(n: int) -> list[str]:
+    """``n`` category colours: :data:`SAFE_PALETTE` first, then matplotlib's tab20/b/c.
+
+    Beyond 14 categories no palette keeps every pair apart; the legend
+    pools the smallest (``max_legend``) and hover names each point.
+    """
     import matplotlib as mpl
 
-    if n <= 10:
-        base = list(mpl.colormaps["tab10"].colors)
-    else:
-        # tab20 pairs dark/light shades; tab20b/c add 40 more before cycling.
-        base = [*mpl.colormaps["tab20"].colors, *mpl.colormaps["tab20b"].colors, *mpl.colormaps["tab20c"].colors]
-    return [mpl.colors.to_hex(c) for c in itertools.islice(itertools.cycle(base), n)]
+    extra = [mpl.colors.to_hex(c).upper() for c in
+             (*mpl.colormaps["tab20"].colors, *mpl.colormaps["tab20b"].colors, *mpl.colormaps["tab20c"].colors)]
+    base = [*SAFE_PALETTE, *(c for c in extra if c not in SAFE_PALETTE)]
+    return [c.lower() for c in itertools.islice(itertools.cycle(base), n)]
+
+
+#: Titles shown for columns in legends, dropdowns, colour bars and facet
+#: titles; any other column name is shown with underscores as spaces and a
+#: capital first letter (:func:`column_title`).
+COLUMN_TITLES: dict[str, str] = {
+    "outlet": "Outlet",
+    "outlet_country": "Outlet country",
+    "outlet_type": "Outlet type",
+    "primary_frame": "Primary frame",
+    "cluster": "Cluster",
+    "cluster_label": "Cluster label",
+    "published": "Publication date",
+    "story_id": "Story",
+    "event_id": "Event",
+    "event": "Event",
+    "kind": "Paragraph kind",
+}
+
+
+def column_title(column: str) -> str:
+    """The human title of a data column (``"outlet_country"`` -> ``"Outlet country"``)."""
+    if column in COLUMN_TITLES:
+        return COLUMN_TITLES[column]
+    text = column.replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else column
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -320,8 +373,22 @@ def _pool(colouring: _Colouring, max_legend: int) -> _Colouring:
 
 
 def _point_size(n: int) -> float:
-    # Area in points^2: big dots for a few hundred paragraphs, small for 100k.
-    return float(np.clip(6000.0 / max(n, 1), 3.0, 36.0))
+    """Marker area in points squared for ``n`` points: ``clip(400 / sqrt(n), 0.5, 36)``.
+
+    36 (a 6 pt dot) up to 123 points, 4.5 at 8,000, 1.3 at 100,000: the
+    ink grows with the square root of the number of points, not linearly,
+    so a large corpus fills its clusters without turning them into blots.
+    """
+    return float(np.clip(400.0 / math.sqrt(max(n, 1)), 0.5, 36.0))
+
+
+def _point_alpha(n: int) -> float:
+    """Marker opacity for ``n`` points: ``clip((2000 / n) ** 0.35, 0.25, 0.9)``.
+
+    0.9 up to 2,000 points, 0.62 at 8,000, 0.25 from about 105,000: dense
+    regions stay darker than sparse ones instead of saturating.
+    """
+    return float(np.clip((2000.0 / max(n, 1)) ** 0.35, 0.25, 0.9))
 
 
 # --------------------------------------------------------------------------- static
@@ -349,6 +416,75 @@ def _mpl() -> Any:
     return matplotlib
 
 
+#: Resolution of the PNG a figure shows in a notebook (executed notebooks,
+#: their HTML export, papermill): 10 x 7 inches -> 1200 x 840 pixels.
+DISPLAY_DPI = 120
+
+
+@functools.cache
+def _figure_class() -> type:
+    """A matplotlib Figure that displays itself as a PNG in IPython.
+
+    Figures made here are not registered with pyplot (no global state, no
+    leaks, no second copy shown by the inline backend at the end of a
+    cell); IPython knows how to show them only through these methods.
+    """
+    from matplotlib.figure import Figure
+
+    class ToolkitFigure(Figure):
+        """A matplotlib Figure with a notebook display (PNG) and reproducible bytes."""
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> tuple[dict, dict]:
+            png = _png_bytes(self, dpi=DISPLAY_DPI)
+            width, height = _png_dimensions(png)
+            bundle = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(self)}
+            if include:
+                bundle = {k: v for k, v in bundle.items() if k in include}
+            if exclude:
+                bundle = {k: v for k, v in bundle.items() if k not in exclude}
+            return bundle, {"image/png": {"width": width, "height": height}} if "image/png" in bundle else {}
+
+        def _repr_png_(self) -> bytes:
+            return _png_bytes(self, dpi=DISPLAY_DPI)
+
+        def __repr__(self) -> str:
+            w, h = self.get_size_inches()
+            title = self._suptitle.get_text() if self._suptitle is not None else ""
+            if not title and self.axes:
+                title = self.axes[0].get_title(loc="left") or self.axes[0].get_title()
+            return f"<figure {w:g} x {h:g} in{': ' + title if title else ''}>"
+
+    return ToolkitFigure
+
+
+def new_figure(**kwargs: Any) -> Figure:
+    """A matplotlib Figure on the Agg canvas that displays as a PNG in notebooks.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :class:`matplotlib.figure.Figure` (``figsize``, ``dpi``, ``layout``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not registered with pyplot; shown once when it is a cell's value
+        (or passed to ``IPython.display.display``).
+    """
+    _mpl()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = _figure_class()(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png_dimensions(blob: bytes) -> tuple[int, int]:
+    import struct
+
+    return struct.unpack(">II", blob[16:24])
+
+
 def static_map(
     coords: pl.DataFrame,
     data: pl.DataFrame,
@@ -366,6 +502,7 @@ def static_map(
     max_legend: int = 20,
     max_facets: int = MAX_FACETS,
     caption: str | None = None,
+    zoom: tuple[float, float] | None = ZOOM_QUANTILES,
 ) -> Figure:
     """Draw the map with matplotlib, optionally writing PNG and SVG.
 
@@ -379,10 +516,15 @@ def static_map(
     color_by : str, default "outlet"
         Column to colour by. Float and long date columns get a continuous
         scale (viridis) with a colour bar; anything else is categorical with
-        a legend (nulls and cluster ``-1`` in grey).
+        a legend (nulls and cluster ``-1`` in grey; up to 14 categories in
+        the colour-blind-safe :data:`SAFE_PALETTE`).
     label_by : str, optional
-        Column whose groups are labelled at their median position (e.g.
-        ``"cluster_label"``); nulls and ``-1`` are not labelled.
+        Column whose groups are labelled (e.g. ``"cluster_label"``): each
+        label is placed near its group's anchor (the group's paragraph
+        nearest its median position) where it overlaps no other label,
+        centroid or the frame, preferring places with few points under it;
+        a leader line joins a label moved off its anchor. Nulls and ``-1``
+        are not labelled.
     path : str or Path, optional
         Where to write. A ``.png``, ``.svg`` or ``.pdf`` suffix writes that
         format; a path without one of these suffixes writes both
@@ -390,20 +532,24 @@ def static_map(
     title : str, optional
         Figure title.
     facet_by : str, optional
-        Draw small multiples, one panel per value of this column: the whole
-        corpus in light grey, the panel's paragraphs in colour, and its
-        centroid.
+        Draw small multiples, one panel per value of this column (see
+        :func:`small_multiples`).
     centroids_by : str or None, default "outlet"
         Mark the mean position of each group of this column with a diamond;
         None to omit (also omitted when the column is absent).
     label_centroids : bool, optional
-        Write group names next to centroids; by default only with at most 15 groups.
+        Name the centroids. By default only with at most 15 groups. A name
+        is written beside its diamond only where it collides with nothing;
+        otherwise the diamond gets a number and the caption lists the
+        numbers with their names.
     figsize : (float, float), optional
         Inches; default 10 x 7, or 4 x 3.4 per panel with ``facet_by``.
     dpi : int, default 200
         PNG resolution; the PNG is ``figsize * dpi`` pixels.
     point_size : float, optional
-        Marker area in points squared; by default shrinks with corpus size.
+        Marker area in points squared; by default
+        ``clip(400 / sqrt(n), 0.5, 36)`` for ``n`` points, with opacity
+        ``clip((2000 / n) ** 0.35, 0.25, 0.9)``.
     max_legend : int, default 20
         Categories beyond this many (the smallest) are pooled in the legend.
     max_facets : int, default 24
@@ -411,95 +557,277 @@ def static_map(
         ``max_facets - 1`` largest (by paragraphs) get a panel each and the
         rest share a last panel; the figure title says so.
     caption : str, optional
-        Small text under the map; default states the counts and the marker key.
+        Small text under the map; default states the counts, the marker key,
+        the points drawn at the edge and the numbered centroids.
+    zoom : (float, float) or None, default (0.5, 99.5)
+        Fit the axes to these percentiles of x and of y (widened by 10% of
+        their span on each side). Points beyond are clamped to the frame's
+        edge and drawn as crosses, and the caption says how many. None
+        shows every point at its place (the full extent).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Not registered with pyplot (no global state, no leaks); display it
-        in a notebook or save it with :func:`save_static`.
+        Not registered with pyplot (no global state, no leaks); it shows as
+        a PNG when it is a notebook cell's value, and :func:`save_static`
+        writes it.
     """
+    if facet_by:
+        return small_multiples(coords, data, by=facet_by, color_by=color_by, path=path, title=title,
+                               centroids_by=centroids_by, figsize=figsize, dpi=dpi, point_size=point_size,
+                               max_legend=max_legend, max_facets=max_facets, zoom=zoom)
+    columns = _columns(data)
     needed = [color_by]
     if label_by:
         needed.append(label_by)
-        if "cluster" in getattr(data, "columns", []):
+        if "cluster" in columns:
             # Outliers (cluster -1) get no label, whatever their label text says.
             needed.append("cluster")
-    if facet_by:
-        needed.append(facet_by)
-    label_col = "cluster_label" if color_by == "cluster" and "cluster_label" in getattr(data, "columns", []) else None
+    label_col = "cluster_label" if color_by == "cluster" and "cluster_label" in columns else None
     if label_col:
         needed.append(label_col)
-    centroid_col = centroids_by if centroids_by and centroids_by in getattr(data, "columns", []) else None
+    centroid_col = centroids_by if centroids_by and centroids_by in columns else None
     if centroid_col:
         needed.append(centroid_col)
     frame = _join(coords, data, needed)
     mpl = _mpl()
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     colouring = _colouring(frame, color_by, label_column=label_col)
     size = point_size if point_size is not None else _point_size(frame.height)
+    alpha = _point_alpha(frame.height)
+    view = _view(frame, zoom)
     with mpl.rc_context(_static_rc()):
-        if facet_by:
-            groups, pooled_note = _facet_groups(frame, facet_by, max_facets)
-            ncols = min(len(groups), max(1, math.ceil(math.sqrt(len(groups)))))
-            nrows = math.ceil(len(groups) / ncols)
-            # Panels follow the map's aspect ratio so that little space is wasted.
-            span = frame.select((pl.col("x").max() - pl.col("x").min()) / (pl.col("y").max() - pl.col("y").min())).item()
-            ratio = float(np.clip(span if span and np.isfinite(span) else 1.0, 0.6, 1.6))
-            figsize = figsize or (3.4 * ratio * ncols + 2.4, 3.4 * nrows + 0.8)
-            fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-            FigureCanvasAgg(fig)
-            axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
-            x_all, y_all = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
-            handles: list[Any] = []
-            for ax, group in zip(axes.flat, groups):
-                mask = _mask(frame, facet_by, group)
-                ax.scatter(x_all, y_all, s=size * 0.35, c="#e3e3e3", linewidths=0, rasterized=False)
-                handles = _draw_points(ax, frame.filter(pl.Series(mask)), colouring, mask=mask, size=size)
-                if centroid_col:
-                    sub = frame.filter(pl.Series(mask))
-                    _draw_centroids(ax, sub, centroid_col, label=False)
-                ax.set_title(f"{_facet_name(group, facet_by)} (n={int(mask.sum())})", fontsize=9)
-                # Shared axes cannot adjust their limits for equal aspect; the boxes can.
-                _clean_axes(ax, adjustable="box")
-            for ax in list(axes.flat)[len(groups) :]:
-                ax.set_visible(False)
-            if title or pooled_note:
-                fig.suptitle("\n".join(t for t in (title, pooled_note and f"Panels: {pooled_note}.") if t), fontsize=12 if title else 9)
-            _legend(fig, handles, colouring, centroid_col, max_legend=max_legend)
-        else:
-            fig = Figure(figsize=figsize or STATIC_SIZE, dpi=dpi, layout="constrained")
-            FigureCanvasAgg(fig)
-            ax = fig.add_subplot()
-            mask = np.ones(frame.height, dtype=bool)
-            handles = _draw_points(ax, frame, colouring, mask=mask, size=size)
-            labels: list[Any] = []
-            if centroid_col:
-                n_groups = frame.get_column(centroid_col).n_unique()
-                show = label_centroids if label_centroids is not None else n_groups <= 15
-                labels += _draw_centroids(ax, frame, centroid_col, label=show)
-            if label_by:
-                labels += _draw_group_labels(ax, frame, label_by)
-            _clean_axes(ax)
-            if title:
-                ax.set_title(title, loc="left", fontsize=12)
-            _legend(fig, handles, colouring, centroid_col, max_legend=max_legend)
-            n_out = frame.get_column(centroid_col).n_unique() if centroid_col else None
-            text = caption
-            if text is None:
-                text = f"{frame.height} paragraphs"
-                if n_out is not None:
-                    groups = f"{n_out} outlets" if centroid_col == "outlet" else f"{n_out} {centroid_col} groups"
-                    text += f" from {groups}; \u25c6 = mean position of each {centroid_col}"
-                text += ". Axes are UMAP dimensions without units."
-            ax.text(0.0, -0.02, text, transform=ax.transAxes, ha="left", va="top", fontsize=7.5, color="#555555")
-            _repel(fig, ax, labels)
+        fig = new_figure(figsize=figsize or STATIC_SIZE, dpi=dpi, layout="constrained")
+        ax = fig.add_subplot()
+        handles = _draw_points(ax, frame, colouring, mask=np.ones(frame.height, dtype=bool), size=size,
+                               alpha=alpha, view=view)
+        cent = _centroid_table(frame, centroid_col) if centroid_col else None
+        if cent is not None:
+            _draw_centroid_markers(ax, cent, view)
+        _clean_axes(ax)
+        # Every drawn point lies in the view box (clamped), so autoscaling fits
+        # it; equal aspect then widens one axis to fill the panel.
+        ax.margins(0.02)
+        if title:
+            ax.set_title(title, loc="left", fontsize=12)
+        _legend(fig, handles, colouring, centroid_col, max_legend=max_legend, n_clamped=view.n_clamped)
+        show_names = bool(cent is not None and (label_centroids if label_centroids is not None else cent.height <= 15))
+        base = caption if caption is not None else _caption(frame, centroid_col, view)
+        # A figure-level caption: constrained layout reserves its height only,
+        # where an axes text as wide as the figure would squeeze the map.
+        cap = fig.supxlabel(_wrap_caption(base, fig), x=0.01, ha="left", fontsize=7.5, color="#555555")
+        groups = _group_anchors(frame, label_by, view) if label_by else []
+        centroids = [] if cent is None or not show_names else [
+            (MISSING_LABEL if name is None else str(name), x, y) for name, x, y in cent.select(centroid_col, "x", "y").iter_rows()
+        ]
+        numbered: list[str] = []
+        # Placing labels needs the final axes box; a caption that grows by the
+        # centroid key moves it, so place, extend the caption, settle, place again.
+        for _ in range(2):
+            fig.draw_without_rendering()
+            placed = _place_labels(fig, ax, groups, centroids, numbered, view)
+            if caption is not None or placed.numbered == numbered:
+                break
+            numbered = placed.numbered
+            cap.set_text(_wrap_caption(base + _centroid_key(numbered, placed.unlabelled), fig))
+            _remove_labels(ax, placed)
+        if caption is None:
+            cap.set_text(_wrap_caption(base + _centroid_key(placed.numbered, placed.unlabelled), fig))
+        fig.labels = placed  # type: ignore[attr-defined]  # for tests and callers that want the boxes
+        fig.n_clamped = view.n_clamped  # type: ignore[attr-defined]  # far-out points drawn at the edge
+        # Freeze the layout: the labels were placed in this axes box.
+        fig.set_layout_engine("none")
         if path is not None:
             save_static(fig, path)
     return fig
 
+
+def small_multiples(
+    coords: pl.DataFrame,
+    data: pl.DataFrame,
+    *,
+    by: str = "outlet",
+    color_by: str | None = None,
+    path: str | Path | None = None,
+    title: str | None = None,
+    centroids_by: str | None = "outlet",
+    figsize: tuple[float, float] | None = None,
+    dpi: int = STATIC_DPI,
+    point_size: float | None = None,
+    max_legend: int = 20,
+    max_facets: int = MAX_FACETS,
+    zoom: tuple[float, float] | None = ZOOM_QUANTILES,
+) -> Figure:
+    """Small multiples: one panel per value of ``by`` against the whole map in grey.
+
+    Parameters
+    ----------
+    coords, data : pl.DataFrame
+        As for :func:`static_map`.
+    by : str, default "outlet"
+        One panel per value (nulls form a panel of their own).
+    color_by : str, optional
+        Colour of the panel's paragraphs; default ``by`` itself.
+    path, title, figsize, dpi, point_size, max_legend, zoom
+        As for :func:`static_map`; ``figsize`` defaults to about 3.4 inches
+        per panel.
+    centroids_by : str or None, default "outlet"
+        Mark the mean position of the panel's paragraphs of each group of
+        this column (unlabelled diamonds).
+    max_facets : int, default 24
+        At most this many panels: with more groups, the ``max_facets - 1``
+        largest (by paragraphs) get a panel each and the rest share a last
+        panel; the figure title says so.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Displays as a PNG in notebooks; the panels share one zoomed extent.
+    """
+    color_by = color_by or by
+    columns = _columns(data)
+    centroid_col = centroids_by if centroids_by and centroids_by in columns else None
+    label_col = "cluster_label" if color_by == "cluster" and "cluster_label" in columns else None
+    needed = [color_by, by, *([label_col] if label_col else []), *([centroid_col] if centroid_col else [])]
+    frame = _join(coords, data, needed)
+    mpl = _mpl()
+    colouring = _colouring(frame, color_by, label_column=label_col)
+    groups, pooled_note = _facet_groups(frame, by, max_facets)
+    view = _view(frame, zoom)
+    with mpl.rc_context(_static_rc()):
+        ncols = min(len(groups), max(1, math.ceil(math.sqrt(len(groups)))))
+        nrows = math.ceil(len(groups) / ncols)
+        # Panels follow the map's aspect ratio so that little space is wasted.
+        span = (view.x1 - view.x0) / (view.y1 - view.y0)
+        ratio = float(np.clip(span if np.isfinite(span) else 1.0, 0.6, 1.6))
+        fig = new_figure(figsize=figsize or (3.4 * ratio * ncols + 2.4, 3.4 * nrows + 1.0), dpi=dpi,
+                         layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+        x_all, y_all = view.clamp(frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy())
+        n_max = max(int(_mask(frame, by, g).sum()) for g in groups)
+        size = point_size if point_size is not None else _point_size(n_max)
+        alpha = _point_alpha(n_max)
+        handles: list[Any] = []
+        for ax, group in zip(axes.flat, groups):
+            mask = _mask(frame, by, group)
+            ax.scatter(x_all, y_all, s=_point_size(frame.height) * 0.5, c="#e3e3e3", linewidths=0, rasterized=False)
+            handles = _draw_points(ax, frame.filter(pl.Series(mask)), colouring, mask=mask, size=size, alpha=alpha,
+                                   view=view) or handles
+            if centroid_col:
+                sub = frame.filter(pl.Series(mask))
+                _draw_centroid_markers(ax, _centroid_table(sub, centroid_col), view)
+            ax.set_title(f"{_facet_name(group, by)} (n={int(mask.sum())})", fontsize=9)
+            # Shared axes cannot adjust their limits for equal aspect; the boxes can.
+            _clean_axes(ax, adjustable="box")
+            _set_view(ax, view)
+        for ax in list(axes.flat)[len(groups):]:
+            ax.set_visible(False)
+        lines = [title or f"By {column_title(by).lower()}"]
+        if pooled_note:
+            lines.append(f"Panels: {pooled_note}.")
+        if view.n_clamped:
+            lines.append(f"{view.n_clamped} far-out points drawn as \u00d7 at the edge.")
+        fig.suptitle(lines[0], fontsize=12, x=0.01, ha="left")
+        if len(lines) > 1:
+            # A second line under the title, left-aligned like it (a suptitle spans the legend too).
+            fig.supxlabel(" ".join(lines[1:]), fontsize=8, color="#555555", x=0.01, ha="left")
+        all_handles = handles if colouring.kind == "continuous" else _all_handles(colouring)
+        _legend(fig, all_handles, colouring, centroid_col, max_legend=max_legend, n_clamped=view.n_clamped,
+                loc="outside right center")
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        if path is not None:
+            save_static(fig, path)
+    return fig
+
+
+def _columns(data: Any) -> list[str]:
+    if isinstance(data, pl.LazyFrame):
+        return data.collect_schema().names()
+    return list(getattr(data, "columns", []))
+
+
+# --------------------------------------------------------------------------- view (quantile zoom)
+
+
+@dataclass(frozen=True)
+class _View:
+    """The drawn box: points outside ``[x0, x1] x [y0, y1]`` are clamped to its edge."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    n_clamped: int
+    zoom: tuple[float, float] | None
+
+    def clamp(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.clip(x, self.x0, self.x1), np.clip(y, self.y0, self.y1)
+
+    def outside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (x < self.x0) | (x > self.x1) | (y < self.y0) | (y > self.y1)
+
+
+def _view(frame: pl.DataFrame, zoom: tuple[float, float] | None) -> _View:
+    x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
+    if zoom is not None:
+        lo, hi = zoom
+        if not (0.0 <= lo < hi <= 100.0):
+            msg = f"got zoom={zoom!r}, expected two percentiles 0 <= low < high <= 100"
+            raise MapError(msg)
+    box = []
+    for v in (x, y):
+        vmin, vmax = float(v.min()), float(v.max())
+        if zoom is None:
+            a, b = vmin, vmax
+        else:
+            q0, q1 = (float(q) for q in np.percentile(v, zoom))
+            pad = ZOOM_PAD * (q1 - q0)
+            a, b = max(vmin, q0 - pad), min(vmax, q1 + pad)
+        if not b > a:  # one position: a unit box around it
+            a, b = a - 0.5, b + 0.5
+        box.append((a, b))
+    (x0, x1), (y0, y1) = box
+    n = int(((x < x0) | (x > x1) | (y < y0) | (y > y1)).sum())
+    return _View(x0, x1, y0, y1, n, zoom)
+
+
+def _set_view(ax: Any, view: _View) -> None:
+    # A margin of 4% keeps the dots and crosses at the edge whole; equal aspect then widens one axis.
+    mx, my = 0.04 * (view.x1 - view.x0), 0.04 * (view.y1 - view.y0)
+    ax.set_xlim(view.x0 - mx, view.x1 + mx)
+    ax.set_ylim(view.y0 - my, view.y1 + my)
+
+
+def _caption(frame: pl.DataFrame, centroid_col: str | None, view: _View) -> str:
+    text = f"{frame.height} paragraphs"
+    if centroid_col:
+        n_out = frame.get_column(centroid_col).n_unique()
+        groups = f"{n_out} outlets" if centroid_col == "outlet" else f"{n_out} {column_title(centroid_col).lower()} groups"
+        text += f" from {groups}; \u25c6 = mean position of each {column_title(centroid_col).lower()}"
+    text += ". Axes are UMAP dimensions without units."
+    if view.n_clamped:
+        lo, hi = view.zoom or (0.0, 100.0)
+        text += (f" The frame fits the {lo:g}th to {hi:g}th percentiles of each axis; {view.n_clamped} far-out "
+                 f"paragraph{'s are' if view.n_clamped != 1 else ' is'} drawn as \u00d7 at its edge.")
+    return text
+
+
+def _centroid_key(numbered: list[str], unlabelled: list[str]) -> str:
+    text = ""
+    if numbered:
+        text += " Centroids: " + "; ".join(f"{k} = {name}" for k, name in enumerate(numbered, 1)) + "."
+    if unlabelled:
+        text += " Not labelled for lack of room: " + "; ".join(unlabelled) + "."
+    return text
+
+
+def _wrap_caption(text: str, fig: Any) -> str:
+    # About 0.55 em per character of DejaVu Sans at 7.5 pt.
+    width = int(fig.get_figwidth() * 72 * 0.97 / (7.5 * 0.55))
+    return "\n".join(textwrap.wrap(text, max(width, 40)))
+
+
+# --------------------------------------------------------------------------- drawing
 
 @dataclass(frozen=True)
 class _Other:
@@ -561,104 +889,375 @@ def _clean_axes(ax: Any, *, adjustable: str = "datalim") -> None:
     ax.set_aspect("equal", adjustable=adjustable)
 
 
-def _draw_points(ax: Any, frame: pl.DataFrame, colouring: _Colouring, *, mask: np.ndarray, size: float) -> list[Any]:
+def _draw_points(ax: Any, frame: pl.DataFrame, colouring: _Colouring, *, mask: np.ndarray, size: float,
+                 alpha: float = 0.85, view: _View | None = None) -> list[Any]:
     x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
+    out = view.outside(x, y) if view is not None else np.zeros(x.shape, dtype=bool)
+    if view is not None:
+        x, y = view.clamp(x, y)
+    # White rims separate a few hundred dots; on thousands they only grey the map.
+    rim = {"linewidths": 0.3, "edgecolors": "white"} if mask.sum() <= 2000 else {"linewidths": 0}
+    cross = {"marker": "x", "s": max(size, 9.0) * 1.6, "linewidths": 0.9, "alpha": 1.0}
     if colouring.kind == "continuous":
         values = colouring.values[mask]
         import matplotlib as mpl
 
         cmap = mpl.colormaps["viridis"].with_extremes(bad=MISSING_COLOR)
-        sc = ax.scatter(x, y, c=values, cmap=cmap, s=size, linewidths=0.3, edgecolors="white",
-                        vmin=colouring.tickvals[0], vmax=colouring.tickvals[-1], plotnonfinite=True)
+        norm = {"vmin": colouring.tickvals[0], "vmax": colouring.tickvals[-1]}
+        sc = ax.scatter(x[~out], y[~out], c=values[~out], cmap=cmap, s=size, alpha=alpha, plotnonfinite=True, **norm, **rim)
+        if out.any():
+            ax.scatter(x[out], y[out], c=values[out], cmap=cmap, plotnonfinite=True, zorder=4, **norm, **cross)
         return [sc]
     codes = colouring.codes[mask]
     handles = []
     # Biggest groups first so that small ones stay visible on top.
     order = sorted(range(len(colouring.keys)), key=lambda i: (-int((colouring.codes == i).sum()), i))
     for z, i in enumerate(order):
-        sel = codes == i
-        handle = ax.scatter(x[sel], y[sel], s=size, c=colouring.colors[i], linewidths=0.3, edgecolors="white",
-                            alpha=0.85, label=colouring.labels[i], zorder=2 + z * 1e-3)
+        sel = (codes == i) & ~out
+        handle = ax.scatter(x[sel], y[sel], s=size, c=colouring.colors[i], alpha=alpha, label=colouring.labels[i],
+                            zorder=2 + z * 1e-3, **rim)
         handles.append((i, handle))
+        far = (codes == i) & out
+        if far.any():
+            ax.scatter(x[far], y[far], c=colouring.colors[i], zorder=4, **cross)
     return handles
 
 
-def _draw_centroids(ax: Any, frame: pl.DataFrame, column: str, *, label: bool) -> list[Any]:
-    from matplotlib import patheffects
+def _all_handles(colouring: _Colouring) -> list[Any]:
+    """Legend entries for every category present (facets draw each panel's own only)."""
+    present = np.bincount(colouring.codes, minlength=len(colouring.keys)) if colouring.codes is not None else []
+    return [(i, None) for i in range(len(colouring.keys)) if present[i]]
 
-    cent = (
+
+def _centroid_table(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    return (
         frame.group_by(column)
         .agg(pl.col("x").mean(), pl.col("y").mean(), pl.len().alias("n"))
         .sort(column, nulls_last=True)
     )
-    ax.scatter(cent.get_column("x"), cent.get_column("y"), marker="D", s=70, c="white", edgecolors="black",
-               linewidths=1.4, zorder=5)
-    if not label:
-        return []
-    from matplotlib.transforms import offset_copy
-
-    # A fixed offset in points keeps labels off the diamond at any zoom.
-    shifted = offset_copy(ax.transData, fig=ax.figure, x=6, y=5, units="points")
-    return [
-        ax.text(x, y, MISSING_LABEL if name is None else str(name), transform=shifted, fontsize=7.5,
-                fontweight="bold", zorder=6, color="#222222", ha="left", va="bottom",
-                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
-        for name, x, y in cent.select(column, "x", "y").iter_rows()
-    ]
 
 
-def _draw_group_labels(ax: Any, frame: pl.DataFrame, column: str) -> list[Any]:
+def _draw_centroid_markers(ax: Any, cent: pl.DataFrame, view: _View) -> None:
+    x, y = view.clamp(cent.get_column("x").to_numpy(), cent.get_column("y").to_numpy())
+    ax.scatter(x, y, marker="D", s=CENTROID_SIZE, c="white", edgecolors="black", linewidths=1.4, zorder=5)
+
+
+def _group_anchors(frame: pl.DataFrame, column: str, view: _View) -> list[tuple[str, float, float]]:
+    """Label text and anchor of each group, largest group first.
+
+    The anchor is the group's paragraph nearest to the centre of its densest
+    cell on a 40 x 40 grid over the drawn box: it lies in the group's main
+    clump even when the group is spread over the map, a ring or two blobs
+    (a median would fall between them).
+    """
     keep = pl.col(column).is_not_null() & ~pl.col(column).cast(pl.String).is_in(["-1", ""])
     if "cluster" in frame.columns and frame.schema["cluster"].is_numeric():
         keep = keep & (pl.col("cluster") >= 0)
-    med = (
-        frame.filter(keep)
-        .group_by(column)
-        .agg(pl.col("x").median(), pl.col("y").median())
-        .sort(column)
-    )
-    texts = []
-    for name, x, y in med.iter_rows():
+    members = frame.filter(keep).select(pl.col(column).cast(pl.String).alias("group"), "x", "y")
+    bins = 40
+    sizes = members.group_by("group").len().sort(["len", "group"], descending=[True, False])
+    out = []
+    for name, _ in sizes.iter_rows():
+        sub = members.filter(pl.col("group") == name)
+        x, y = view.clamp(sub.get_column("x").to_numpy(), sub.get_column("y").to_numpy())
+        counts, xe, ye = np.histogram2d(x, y, bins=bins, range=[[view.x0, view.x1], [view.y0, view.y1]])
+        i, j = np.unravel_index(int(np.argmax(counts)), counts.shape)  # first maximum: deterministic
+        cx, cy = (xe[i] + xe[i + 1]) / 2, (ye[j] + ye[j + 1]) / 2
+        k = int(np.argmin((x - cx) ** 2 + (y - cy) ** 2))
         label = textwrap.shorten(str(name), 40, placeholder="\u2026")
-        # A light box sets group labels apart from the bold centroid names.
-        texts.append(ax.text(x, y, "\n".join(textwrap.wrap(label, 22)), ha="center", va="center", fontsize=8.5,
-                             zorder=7, color="#111111", linespacing=1.1,
-                             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#888888", "alpha": 0.85, "lw": 0.6}))
-    return texts
+        out.append(("\n".join(textwrap.wrap(label, 24)), float(x[k]), float(y[k])))
+    return out
 
 
-def _repel(fig: Any, ax: Any, texts: list[Any], *, rounds: int = 60) -> None:
-    """Nudge overlapping labels apart vertically (a small, deterministic repel)."""
-    if len(texts) < 2:
-        return
-    # Settle the constrained layout and equal aspect first: they move the axes.
-    fig.draw_without_rendering()
+@dataclass
+class PlacedLabels:
+    """Labels placed on a static map: their boxes in pixels (at the figure's dpi) and artists.
+
+    Attributes
+    ----------
+    texts : list of str
+        Label texts, in placement order (group labels, then centroid names or numbers).
+    boxes : np.ndarray
+        ``(n, 4)`` array of ``x0, y0, x1, y1`` display boxes (pixels) of the labels as drawn.
+    kinds : list of str
+        ``"group"``, ``"centroid"`` or ``"number"`` per label.
+    leaders : int
+        Number of leader lines drawn.
+    numbered : list of str
+        Centroids shown by a number (1, 2, ... in this order) because their
+        name did not fit; the caption lists them.
+    unlabelled : list of str
+        Labels that found no free place at all (listed in the caption).
+    """
+
+    texts: list[str] = field(default_factory=list)
+    boxes: np.ndarray = field(default_factory=lambda: np.empty((0, 4)))
+    kinds: list[str] = field(default_factory=list)
+    leaders: int = 0
+    numbered: list[str] = field(default_factory=list)
+    unlabelled: list[str] = field(default_factory=list)
+    artists: list[Any] = field(default_factory=list, repr=False)
+
+
+# Marker area of a centroid diamond (points squared).
+CENTROID_SIZE = 70.0
+# Cost of a label position: its distance from the anchor plus this many
+# points times the share of the box's grid cells that hold points (so a
+# label moves up to this far to sit on empty ground rather than on points).
+COVER_COST = 120.0
+# A gap kept between labels, centroids and the frame (points).
+LABEL_GAP = 2.0
+# A centroid's number goes at most this far from its diamond (points).
+NUMBER_REACH = 90.0
+
+
+def _place_labels(fig: Any, ax: Any, groups: list[tuple[str, float, float]],
+                  centroids: list[tuple[str, float, float]], numbered: list[str], view: _View) -> PlacedLabels:
+    """Greedy, deterministic label placement without overlaps (see :func:`static_map`).
+
+    Each label tries candidate centres around its anchor (rings of 24
+    directions, widening until the frame is covered) and takes the cheapest
+    one whose box stays inside the axes and overlaps no box placed before it
+    and no centroid diamond; cost is distance plus the points it would hide.
+    Group labels go first, largest group first, and get a leader line when
+    moved off their anchor. Centroid names only try places touching their
+    diamond; failing that, a number; failing that, the caption lists them.
+    """
+    from matplotlib import patheffects
+    from matplotlib.lines import Line2D
+
     renderer = fig.canvas.get_renderer()
-    inv = ax.transData.inverted()
-    for _ in range(rounds):
-        boxes = [t.get_window_extent(renderer).expanded(1.05, 1.15) for t in texts]
-        moved = False
-        for i, j in itertools.combinations(range(len(texts)), 2):
-            a, b = boxes[i], boxes[j]
-            if not a.overlaps(b):
-                continue
-            overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
-            shift = overlap / 2 + 1
-            lower, upper = (i, j) if (a.y0 + a.y1) <= (b.y0 + b.y1) else (j, i)
-            for k, dy in ((lower, -shift), (upper, shift)):
-                px, py = ax.transData.transform(texts[k].get_position())
-                texts[k].set_position(inv.transform((px, py + dy)))
-                boxes[k] = texts[k].get_window_extent(renderer).expanded(1.05, 1.15)
-            moved = True
-        if not moved:
-            break
+    ax.set_autoscale_on(False)  # leader lines must not move the limits the labels were placed in
+    px_per_pt = fig.dpi / 72.0
+    gap = LABEL_GAP * px_per_pt
+    frame_box = ax.get_window_extent(renderer)
+    fx0, fy0, fx1, fy1 = frame_box.x0 + gap, frame_box.y0 + gap, frame_box.x1 - gap, frame_box.y1 - gap
+    to_px = ax.transData.transform
+    to_data = ax.transData.inverted().transform
+    # Occupancy grid of the drawn points (clamped as drawn), for the cover cost.
+    pts = np.vstack([c.get_offsets() for c in ax.collections if len(c.get_offsets())] or [np.empty((0, 2))])
+    cell = 6.0 * px_per_pt
+    nx = max(1, math.ceil((frame_box.x1 - frame_box.x0) / cell))
+    ny = max(1, math.ceil((frame_box.y1 - frame_box.y0) / cell))
+    grid = np.zeros((ny, nx), dtype=np.int64)
+    if len(pts):
+        p = to_px(np.asarray(pts, dtype=np.float64))
+        gx = np.clip(((p[:, 0] - frame_box.x0) / cell).astype(int), 0, nx - 1)
+        gy = np.clip(((p[:, 1] - frame_box.y0) / cell).astype(int), 0, ny - 1)
+        grid[gy, gx] = 1
+    integral = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    integral[1:, 1:] = grid.cumsum(0).cumsum(1)
+
+    def cover(boxes: np.ndarray) -> np.ndarray:
+        c0 = np.clip(((boxes[:, 0] - frame_box.x0) / cell).astype(int), 0, nx)
+        c1 = np.clip(np.ceil((boxes[:, 2] - frame_box.x0) / cell).astype(int), 0, nx)
+        r0 = np.clip(((boxes[:, 1] - frame_box.y0) / cell).astype(int), 0, ny)
+        r1 = np.clip(np.ceil((boxes[:, 3] - frame_box.y0) / cell).astype(int), 0, ny)
+        filled = integral[r1, c1] - integral[r0, c1] - integral[r1, c0] + integral[r0, c0]
+        area = np.maximum((c1 - c0) * (r1 - r0), 1)
+        return filled / area
+
+    # Diamonds are obstacles for every label.
+    half = math.sqrt(CENTROID_SIZE) * px_per_pt / 2 + gap
+    obstacles: list[tuple[float, float, float, float]] = []
+    for _, cx, cy in _clamped(centroids, view):
+        px, py = to_px((cx, cy))
+        obstacles.append((px - half, py - half, px + half, py + half))
+    result = PlacedLabels()
+    placed: list[tuple[float, float, float, float]] = []
+
+    def free(boxes: np.ndarray) -> np.ndarray:
+        ok = (boxes[:, 0] >= fx0) & (boxes[:, 1] >= fy0) & (boxes[:, 2] <= fx1) & (boxes[:, 3] <= fy1)
+        others = np.array(placed + obstacles, dtype=np.float64).reshape(-1, 4)
+        if len(others):
+            hit = ((boxes[:, None, 0] < others[None, :, 2] + gap) & (boxes[:, None, 2] + gap > others[None, :, 0])
+                   & (boxes[:, None, 1] < others[None, :, 3] + gap) & (boxes[:, None, 3] + gap > others[None, :, 1]))
+            ok &= ~hit.any(axis=1)
+        return ok
+
+    def measure(text: Any) -> tuple[float, float]:
+        patch = text.get_bbox_patch()
+        text.draw(renderer)  # lays out the text and sizes its box
+        ext = patch.get_window_extent(renderer) if patch is not None else text.get_window_extent(renderer)
+        return ext.width, ext.height
+
+    def settle(text: Any, boxes: np.ndarray, cost: np.ndarray, w: float, h: float) -> np.ndarray | None:
+        ok = free(boxes) & np.isfinite(cost)
+        if not ok.any():
+            return None
+        k = int(np.flatnonzero(ok)[np.argmin(cost[ok])])  # first of the cheapest: deterministic
+        box = boxes[k]
+        text.set_position(to_data(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)))
+        placed.append(tuple(float(v) for v in box))
+        return box
+
+    angles = np.arange(24) * (2 * math.pi / 24)
+
+    def ring(text: Any, label: str, ax_: float, ay_: float, *, reach: float, kind: str, dot: bool) -> bool:
+        """Put ``text`` on the cheapest free candidate of rings around the anchor; draw a leader line."""
+        text.set_position(to_data((ax_, ay_)))
+        w, h = measure(text)
+        step = max(h * 0.6, 4.0)
+        radii = np.arange(step, reach, step)
+        cx = np.concatenate([[ax_], *(ax_ + r * np.cos(angles) for r in radii)])
+        cy = np.concatenate([[ay_], *(ay_ + r * np.sin(angles) for r in radii)])
+        boxes = np.column_stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+        cost = np.hypot(cx - ax_, cy - ay_) + COVER_COST * px_per_pt * cover(boxes)
+        # A label never sits on its own anchor: it would hide the clump it names.
+        on_anchor = ((boxes[:, 0] - gap <= ax_) & (ax_ <= boxes[:, 2] + gap)
+                     & (boxes[:, 1] - gap <= ay_) & (ay_ <= boxes[:, 3] + gap))
+        box = settle(text, boxes, np.where(on_anchor, np.inf, cost), w, h)
+        if box is None:
+            text.remove()
+            return False
+        result.texts.append(label)
+        result.kinds.append(kind)
+        result.artists.append(text)
+        # Leader line from the anchor to the nearest point of the box, when the box does not hold the anchor.
+        nx_, ny_ = float(np.clip(ax_, box[0], box[2])), float(np.clip(ay_, box[1], box[3]))
+        if math.hypot(nx_ - ax_, ny_ - ay_) > 2 * px_per_pt:
+            (x0, y0), (x1, y1) = to_data((ax_, ay_)), to_data((nx_, ny_))
+            # add_artist, not plot: the lines must not count in the data limits.
+            artists = [Line2D([x0, x1], [y0, y1], color="#333333", linewidth=0.7, zorder=6.5, solid_capstyle="round")]
+            if dot:
+                artists.append(Line2D([x0], [y0], marker="o", markersize=2.2, color="#333333", zorder=6.5))
+            for artist in artists:
+                ax.add_artist(artist)
+                artist.set_in_layout(False)
+            result.artists += artists
+            result.leaders += 1
+        return True
+
+    # Group labels first, largest group first, anywhere in the frame.
+    reach_all = math.hypot(frame_box.width, frame_box.height)
+    for label, gx_, gy_ in groups:
+        ax_, ay_ = (float(v) for v in to_px((float(np.clip(gx_, view.x0, view.x1)), float(np.clip(gy_, view.y0, view.y1)))))
+        text = ax.text(0, 0, label, ha="center", va="center", fontsize=8.0, zorder=7, color="#111111",
+                       linespacing=1.1, bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#888888",
+                                              "alpha": 0.9, "lw": 0.6})
+        text.set_in_layout(False)
+        if not ring(text, label, ax_, ay_, reach=reach_all, kind="group", dot=True):
+            result.unlabelled.append(label.replace("\n", " "))
+
+    # Centroid names: only places touching the diamond; then a number, near it, with a leader line if need be.
+    stroke = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    forced = set(numbered)
+    pending_numbers: list[tuple[str, float, float]] = []
+    for name, cx_, cy_ in _clamped(centroids, view):
+        px, py = (float(v) for v in to_px((cx_, cy_)))
+        if name not in forced and _place_beside(ax, name, px, py, half, measure, settle, to_data, stroke, result,
+                                                kind="centroid", fontsize=7.5):
+            continue
+        pending_numbers.append((name, px, py))
+    for name, px, py in pending_numbers:
+        number = str(len(result.numbered) + 1)
+        text = ax.text(0, 0, number, ha="center", va="center", fontsize=7.5, fontweight="bold", zorder=6,
+                       color="#222222", path_effects=stroke)
+        text.set_in_layout(False)
+        if ring(text, number, px, py, reach=NUMBER_REACH * px_per_pt, kind="number", dot=False):
+            result.numbered.append(name)
+        else:
+            result.unlabelled.append(name)
+    result.boxes = np.array(placed, dtype=np.float64).reshape(-1, 4)
+    return result
 
 
-def _legend(fig: Any, handles: list[Any], colouring: _Colouring, centroid_col: str | None, *, max_legend: int) -> None:
+def place_point_labels(fig: Any, ax: Any, items: list[tuple[float, float, str]], *, fontsize: float = 7.0) -> PlacedLabels:
+    """Label points of a scatter plot where the labels overprint nothing (deterministic).
+
+    Each label tries, in order, right-above, right-below, left-above and
+    left-below its point, then the same one and two lines further out; it
+    takes the first place inside the axes that overlaps no earlier label,
+    and is left out (listed in ``unlabelled``) when none is free. Call it
+    last: the figure's layout is settled, then frozen.
+
+    Parameters
+    ----------
+    fig, ax : matplotlib Figure and Axes
+    items : list of (x, y, text)
+        Points in data coordinates, most important first.
+    fontsize : float, default 7
+
+    Returns
+    -------
+    PlacedLabels
+    """
+    fig.draw_without_rendering()
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
+    ax.set_autoscale_on(False)
+    renderer = fig.canvas.get_renderer()
+    px_per_pt = fig.dpi / 72.0
+    frame = ax.get_window_extent(renderer)
+    to_px, to_data = ax.transData.transform, ax.transData.inverted().transform
+    placed: list[tuple[float, float, float, float]] = []
+    result = PlacedLabels()
+    for x, y, label in items:
+        px, py = (float(v) for v in to_px((x, y)))
+        text = ax.text(x, y, label, ha="center", va="center", fontsize=fontsize, zorder=6)
+        text.set_in_layout(False)
+        ext = text.get_window_extent(renderer)
+        w, h = ext.width + px_per_pt, ext.height
+        dx, dy = 3 * px_per_pt + w / 2, 1.5 * px_per_pt + h / 2
+        centres = [(px + sx * dx, py + sy * (dy + k * h)) for k in range(3) for sx, sy in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+        for cx, cy in centres:
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                text.set_position(to_data((cx, cy)))
+                placed.append(box)
+                result.texts.append(label)
+                result.kinds.append("point")
+                result.artists.append(text)
+                break
+        else:
+            text.remove()
+            result.unlabelled.append(label)
+    result.boxes = np.array(placed, dtype=np.float64).reshape(-1, 4)
+    return result
+
+
+def _place_beside(ax: Any, label: str, px: float, py: float, half: float, measure: Any, settle: Any, to_data: Any,
+                  stroke: list[Any], result: PlacedLabels, *, kind: str, fontsize: float) -> bool:
+    """Put ``label`` touching the diamond at ``(px, py)``: right, left, above, below, then the diagonals."""
+    text = ax.text(0, 0, label, ha="center", va="center", fontsize=fontsize, fontweight="bold", zorder=6,
+                   color="#222222", path_effects=stroke)
+    text.set_in_layout(False)
+    text.set_position(to_data((px, py)))
+    w, h = measure(text)
+    centres = []
+    for extra in (0.0, 0.5, 1.0):
+        d = half + extra * h
+        centres += [(px + d + w / 2, py), (px - d - w / 2, py), (px, py + d + h / 2), (px, py - d - h / 2),
+                    (px + d + w / 2, py + d), (px - d - w / 2, py + d), (px + d + w / 2, py - d), (px - d - w / 2, py - d)]
+    c = np.array(centres, dtype=np.float64)
+    boxes = np.column_stack([c[:, 0] - w / 2, c[:, 1] - h / 2, c[:, 0] + w / 2, c[:, 1] + h / 2])
+    box = settle(text, boxes, np.arange(len(c), dtype=np.float64), w, h)
+    if box is None:
+        text.remove()
+        return False
+    result.texts.append(label)
+    result.kinds.append(kind)
+    result.artists.append(text)
+    return True
+
+
+def _clamped(items: list[tuple[str, float, float]], view: _View) -> list[tuple[str, float, float]]:
+    return [(name, float(np.clip(x, view.x0, view.x1)), float(np.clip(y, view.y0, view.y1))) for name, x, y in items]
+
+
+def _remove_labels(ax: Any, placed: PlacedLabels) -> None:
+    for artist in placed.artists:
+        artist.remove()
+    ax.set_autoscale_on(True)
+
+
+def _legend(fig: Any, handles: list[Any], colouring: _Colouring, centroid_col: str | None, *, max_legend: int,
+            n_clamped: int = 0, loc: str = "outside right upper") -> None:
     from matplotlib.lines import Line2D
 
     if colouring.kind == "continuous":
-        bar = fig.colorbar(handles[0], ax=fig.axes, shrink=0.6, label=colouring.column)
+        bar = fig.colorbar(handles[0], ax=fig.axes, shrink=0.6, label=column_title(colouring.column))
         bar.set_ticks(colouring.tickvals, labels=colouring.ticktext)
         entries: list[Any] = []
         labels: list[str] = []
@@ -676,12 +1275,16 @@ def _legend(fig: Any, handles: list[Any], colouring: _Colouring, centroid_col: s
             rest = int(sum(counts[i] for i, _ in ordered) - sum(counts[i] for i, _ in shown))
             entries.append(Line2D([], [], linestyle=""))
             labels.append(f"+ {len(ordered) - len(shown)} more ({rest})")
+    if n_clamped:
+        entries.append(Line2D([], [], marker="x", linestyle="", markersize=5, markeredgecolor="#444444",
+                              markeredgewidth=1.0))
+        labels.append(f"beyond the frame, at its edge ({n_clamped})")
     if centroid_col:
         entries.append(Line2D([], [], marker="D", linestyle="", markersize=6, markerfacecolor="white",
                               markeredgecolor="black", markeredgewidth=1.4))
-        labels.append(f"{centroid_col} centroid")
+        labels.append(f"{column_title(centroid_col)} centroid")
     if entries:
-        fig.legend(entries, labels, loc="outside right upper", title=colouring.column if colouring.kind != "continuous" else None,
+        fig.legend(entries, labels, loc=loc, title=column_title(colouring.column) if colouring.kind != "continuous" else None,
                    frameon=False, fontsize=8, title_fontsize=9, alignment="left")
 
 
@@ -722,11 +1325,11 @@ def save_static(fig: Figure, path: str | Path) -> list[Path]:
     return written
 
 
-def _png_bytes(fig: Figure) -> bytes:
+def _png_bytes(fig: Figure, *, dpi: float | None = None) -> bytes:
     mpl = _mpl()
     buffer = io.BytesIO()
     with mpl.rc_context(_static_rc()):
-        fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None}, facecolor="white")
+        fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, metadata={"Software": None}, facecolor="white")
     return buffer.getvalue()
 
 
@@ -777,7 +1380,8 @@ def _scatter_cls(n: int) -> Any:
 def _point_traces(frame: pl.DataFrame, colouring: _Colouring, hover: list[str], *, visible: bool,
                   marker_size: float, legendgroup: str) -> list[Any]:
     scatter = _scatter_cls(frame.height)
-    custom = _custom(frame, hover)
+    # The last customdata column is the row number: the page's table and search find paragraphs by it.
+    custom = np.column_stack([_custom(frame, hover), np.arange(frame.height, dtype=object)])
     template = _hover_template(hover)
     x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
     if colouring.kind == "continuous":
@@ -787,7 +1391,7 @@ def _point_traces(frame: pl.DataFrame, colouring: _Colouring, hover: list[str], 
             visible=visible, showlegend=False, legendgroup=legendgroup,
             marker={"size": marker_size, "color": np.where(np.isfinite(values), values, np.nan), "colorscale": "Viridis",
                     "cmin": colouring.tickvals[0], "cmax": colouring.tickvals[-1], "showscale": True,
-                    "colorbar": {"title": {"text": colouring.column}, "tickvals": colouring.tickvals,
+                    "colorbar": {"title": {"text": column_title(colouring.column)}, "tickvals": colouring.tickvals,
                                  "ticktext": colouring.ticktext, "len": 0.6},
                     "line": {"width": 0.5, "color": "white"}},
         )]
@@ -811,16 +1415,43 @@ def _centroid_trace(frame: pl.DataFrame, column: str, *, text: bool, name: str |
         .sort(column, nulls_last=True)
     )
     names = [MISSING_LABEL if v is None else str(v) for v in cent.get_column(column).to_list()]
+    shown = _free_centroid_names(frame, cent, names) if text else names
     return go.Scatter(
         x=cent.get_column("x").to_numpy(), y=cent.get_column("y").to_numpy(),
         mode="markers+text" if text else "markers",
-        text=[html.escape(n, quote=False) for n in names] if text else None,
+        text=[html.escape(n, quote=False) for n in shown] if text else None,
         textposition="top center", textfont={"size": 11, "color": "#222222"},
         customdata=np.array([[html.escape(n, quote=False), int(k)] for n, k in zip(names, cent.get_column("n").to_list())], dtype=object),
         hovertemplate=f"<b>%{{customdata[0]}}</b><br>{html.escape(column)} centroid: mean of %{{customdata[1]}} paragraphs<extra></extra>",
         marker={"symbol": "diamond", "size": 13, "color": "white", "line": {"width": 2, "color": "black"}},
-        name=name or f"{column} centroids", legendgroup="centroids",
+        name=name or f"{column_title(column)} centroids", legendgroup="centroids",
     )
+
+
+def _free_centroid_names(frame: pl.DataFrame, cent: pl.DataFrame, names: list[str]) -> list[str]:
+    """Centroid names that do not overprint one another on the interactive map ("" for the others).
+
+    Plotly cannot move text out of the way, so the names are sized as they
+    will be drawn (11 px font, about 6.5 px a character, above the diamond)
+    on a map about 1,000 x 630 pixels with equal axes. The largest groups
+    keep their names; a hidden name is still on the diamond's hover.
+    """
+    x, y = frame.get_column("x").to_numpy(), frame.get_column("y").to_numpy()
+    xr = max(float(x.max() - x.min()), 1e-9) * 1.1
+    yr = max(float(y.max() - y.min()), 1e-9) * 1.1
+    scale = min(1000.0 / xr, 630.0 / yr)  # pixels per map unit
+    cx, cy = cent.get_column("x").to_numpy() * scale, cent.get_column("y").to_numpy() * scale
+    sizes = cent.get_column("n").to_list()
+    kept: list[tuple[float, float, float, float]] = []
+    out = [""] * len(names)
+    for i in sorted(range(len(names)), key=lambda k: (-sizes[k], names[k])):
+        w = 6.5 * len(names[i]) + 4
+        box = (cx[i] - w / 2, cy[i] + 7, cx[i] + w / 2, cy[i] + 23)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in kept):
+            continue
+        kept.append(box)
+        out[i] = names[i]
+    return out
 
 
 def _axis_layout() -> dict[str, Any]:
@@ -849,7 +1480,12 @@ class MapFigure:
     notebook_html : bool
         Include the ``text/html`` entry (plotly.js inline, about 5 MB) in
         the notebook display bundle. Set False to keep notebooks small: the
-        map then shows through JupyterLab's plotly renderer or as PNG.
+        map then shows through JupyterLab's plotly renderer.
+    explore : bool
+        Add the exploration panel to the HTML page (:meth:`to_html`): a text
+        search that highlights and lists matching paragraphs, a table filled
+        by box or lasso selection on the map, and a CSV download of the
+        listed paragraphs (read it back with :func:`read_selection`).
     """
 
     figure: PlotlyFigure
@@ -860,6 +1496,7 @@ class MapFigure:
     title: str | None = None
     path: Path | None = None
     notebook_html: bool = True
+    explore: bool = True
     _png: bytes | None = field(default=None, repr=False)
 
     def to_html(self) -> str:
@@ -869,6 +1506,8 @@ class MapFigure:
         main = pio.to_html(self.figure, include_plotlyjs=True, full_html=False, div_id=MAIN_DIV_ID,
                            default_height="720px", config=_PLOTLY_CONFIG, validate=False)
         parts = [main]
+        if self.explore:
+            parts.append(_explorer_html(self.coords, self.data))
         if self.facets is not None:
             parts.append('<h2 class="toolkit-facets">Small multiples</h2>')
             parts.append(pio.to_html(self.facets, include_plotlyjs=False, full_html=False, div_id=FACETS_DIV_ID,
@@ -898,26 +1537,27 @@ class MapFigure:
         return self._png
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
-        """Rich display: plotly JSON (JupyterLab, VS Code), HTML (plotly.js inline) and PNG.
+        """Rich display: plotly JSON (JupyterLab, VS Code) and HTML (plotly.js inline).
 
         Front ends pick the richest type they can render: JupyterLab with the
         ``jupyterlab-plotly`` extension and VS Code use the plotly JSON;
-        classic Notebook and nbconvert HTML use the HTML; GitHub, PDF and
-        other places without JavaScript use the PNG (the HTML also carries
-        the PNG as an ``<img>`` that its script removes once plotly draws).
+        classic Notebook and nbconvert HTML use the HTML. There is no
+        ``image/png`` entry: JupyterLab's plotly renderer would show it in
+        place of the live map until the mouse enters it. Where scripts do
+        not run (untrusted notebooks, viewers without JavaScript) the HTML
+        shows the static map as an ``<img>`` that its script removes once
+        plotly draws; ``to_png()`` and :func:`static_map` give the picture
+        for print.
         """
         import json
 
         import plotly.io as pio
 
-        png = self.to_png()
-        png_b64 = base64.b64encode(png).decode("ascii")
         spec = json.loads(pio.to_json(self.figure, validate=False, remove_uids=False))
         spec["config"] = dict(_PLOTLY_CONFIG)
-        bundle: dict[str, Any] = {"application/vnd.plotly.v1+json": spec, "image/png": png_b64,
-                                  "text/plain": repr(self)}
+        bundle: dict[str, Any] = {"application/vnd.plotly.v1+json": spec, "text/plain": repr(self)}
         if self.notebook_html:
-            bundle["text/html"] = self._notebook_html(png_b64)
+            bundle["text/html"] = self._notebook_html(base64.b64encode(self.to_png()).decode("ascii"))
         if include:
             bundle = {k: v for k, v in bundle.items() if k in include}
         if exclude:
@@ -935,7 +1575,8 @@ class MapFigure:
         plot = pio.to_html(self.figure, include_plotlyjs=True, full_html=False, div_id=div_id, default_height="620px",
                            config=_PLOTLY_CONFIG, post_script=remove, validate=False)
         img = f'<img id="{div_id}-png" alt="map (static fallback)" src="data:image/png;base64,{png_b64}" style="max-width:100%">'
-        return f"<div>{img}{plot}</div>"
+        explorer = _explorer_html(self.coords, self.data, div_id) if self.explore else ""
+        return f"<div>{img}{plot}{explorer}</div>"
 
     def __repr__(self) -> str:
         n = self.coords.height
@@ -946,6 +1587,197 @@ class MapFigure:
 MapFigure._shown = 0  # type: ignore[attr-defined]
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
+
+#: Columns of the exploration table in the HTML page (those ``data`` has).
+EXPLORE_COLUMNS: tuple[str, ...] = ("paragraph_id", "outlet", "published", "title", "text")
+#: The table shows at most this many rows; the CSV download holds all.
+EXPLORE_ROWS = 500
+
+
+def _explorer_html(coords: pl.DataFrame, data: pl.DataFrame, div_id: str = MAIN_DIV_ID) -> str:
+    """Search box, selection table and CSV download under the map (plain JavaScript, no library, no network).
+
+    The rows travel as JSON in a ``<script type="application/json">`` with
+    ``<``, ``>`` and ``&`` escaped, and the table is filled with
+    ``textContent``: paragraph text stays data.
+    """
+    import json
+
+    columns = [c for c in EXPLORE_COLUMNS if c in data.columns]
+    frame = _join(coords, data, columns)
+    rows = frame.select(columns).with_columns(pl.col(c).cast(pl.String) for c in columns if c != "paragraph_id")
+    payload = {"columns": columns, "titles": [column_title(c) if c != "paragraph_id" else "Paragraph id" for c in columns],
+               "rows": rows.rows()}
+    blob = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    blob = blob.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    head = "".join(f"<th>{html.escape(t)}</th>" for t in payload["titles"])
+    # Element ids start with the plot's div id: two maps in one notebook do not share a search box.
+    return _EXPLORER.format(rows=blob, head=head, div=div_id, limit=EXPLORE_ROWS)
+
+
+def read_selection(path: str | Path, data: pl.DataFrame) -> pl.DataFrame:
+    """The paragraphs of a selection saved from the map page ("Download CSV"), as rows of ``data``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV the page wrote (a ``paragraph_id`` column first).
+    data : pl.DataFrame
+        The data frame the map was drawn from (or any frame keyed by ``paragraph_id``).
+
+    Returns
+    -------
+    pl.DataFrame
+        The rows of ``data`` whose ``paragraph_id`` is in the CSV, in the CSV's order.
+    """
+    saved = pl.read_csv(path, columns=["paragraph_id"], schema_overrides={"paragraph_id": pl.String})
+    if "paragraph_id" not in data.columns:
+        msg = f"data frame lacks paragraph_id: got columns {data.columns}"
+        raise MapError(msg)
+    keyed = data.with_columns(pl.col("paragraph_id").cast(pl.String))
+    return saved.join(keyed, on="paragraph_id", how="inner", maintain_order="left")
+
+
+_EXPLORER = """<section class="toolkit-explorer">
+<style>
+.toolkit-explorer {{ margin: 8px 0 0; font-size: 13px; font-family: -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }}
+.toolkit-explorer-bar {{ display: flex; gap: 16px; align-items: center; flex-wrap: wrap; margin: 4px 0; }}
+.toolkit-explorer-bar[hidden] {{ display: none; }}
+.toolkit-hint {{ color: #666; }}
+.toolkit-table-wrap {{ max-height: 360px; overflow: auto; border: 1px solid #ddd; }}
+.toolkit-table {{ border-collapse: collapse; width: 100%; }}
+.toolkit-table th, .toolkit-table td {{ text-align: left; vertical-align: top; padding: 3px 6px; border-bottom: 1px solid #eee; }}
+.toolkit-table th {{ position: sticky; top: 0; background: #f6f6f6; }}
+</style>
+<div class="toolkit-explorer-bar">
+<label>Search text <input id="{div}-search" type="search" placeholder="words in title or text" size="40"></label>
+<span class="toolkit-hint">or draw a box or lasso on the map (toolbar, top right) to list its paragraphs</span>
+<button id="{div}-csv" type="button">Download CSV</button>
+</div>
+<div class="toolkit-explorer-bar" id="{div}-dates" hidden>
+<label>Published from <input id="{div}-from" type="date"></label>
+<label>to <input id="{div}-to" type="date"></label>
+<span id="{div}-date-status" class="toolkit-hint"></span>
+</div>
+<p id="{div}-explorer-status">No paragraphs selected.</p>
+<div class="toolkit-table-wrap"><table class="toolkit-table" id="{div}-table"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>
+<script type="application/json" id="{div}-rows">{rows}</script>
+<script>
+(function () {{
+  var gd = document.getElementById("{div}");
+  var spec = JSON.parse(document.getElementById("{div}-rows").textContent);
+  var rows = spec.rows, columns = spec.columns, limit = {limit};
+  var textCols = [];
+  columns.forEach(function (c, k) {{ if (c === "text" || c === "title" || c === "outlet") {{ textCols.push(k); }} }});
+  var tbody = document.querySelector("#{div}-table tbody");
+  var status = document.getElementById("{div}-explorer-status");
+  var current = [];
+  function show(list, why) {{
+    current = list;
+    tbody.textContent = "";
+    list.slice(0, limit).forEach(function (r) {{
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-row", String(r));
+      rows[r].forEach(function (v) {{
+        var td = document.createElement("td");
+        td.textContent = v === null ? "" : String(v);
+        tr.appendChild(td);
+      }});
+      tbody.appendChild(tr);
+    }});
+    status.textContent = list.length ? list.length + " paragraphs " + why + (list.length > limit ? " (the first " + limit + " shown; the CSV holds all)" : "") : "No paragraphs selected.";
+  }}
+  function rowOf(trace, i) {{
+    var cd = trace.customdata && trace.customdata[i];
+    return cd && trace.legendgroup !== "centroids" ? cd[cd.length - 1] : null;
+  }}
+  function highlight(set) {{
+    var update = [], which = [];
+    gd.data.forEach(function (trace, t) {{
+      if (trace.legendgroup === "centroids" || !trace.customdata) {{ return; }}
+      var picked = null;
+      if (set) {{
+        picked = [];
+        for (var i = 0; i < trace.customdata.length; i++) {{ if (set[rowOf(trace, i)]) {{ picked.push(i); }} }}
+      }}
+      update.push(picked);
+      which.push(t);
+    }});
+    if (which.length) {{ Plotly.restyle(gd, {{selectedpoints: update}}, which); }}
+  }}
+  gd.on("plotly_selected", function (ev) {{
+    var seen = {{}}, list = [];
+    (ev && ev.points || []).forEach(function (p) {{
+      var r = rowOf(gd.data[p.curveNumber], p.pointIndex);
+      if (typeof r === "number" && !seen[r]) {{ seen[r] = true; list.push(r); }}
+    }});
+    list.sort(function (a, b) {{ return a - b; }});
+    show(list, "selected on the map");
+  }});
+  gd.on("plotly_deselect", function () {{ show([], ""); }});
+  var search = document.getElementById("{div}-search");
+  search.addEventListener("input", function () {{
+    var q = search.value.trim().toLowerCase();
+    if (!q) {{ highlight(null); show([], ""); return; }}
+    var set = {{}}, list = [];
+    rows.forEach(function (row, r) {{
+      for (var k = 0; k < textCols.length; k++) {{
+        var v = row[textCols[k]];
+        if (v !== null && String(v).toLowerCase().indexOf(q) >= 0) {{ set[r] = true; list.push(r); return; }}
+      }}
+    }});
+    highlight(set);
+    show(list, "match \\u201c" + search.value.trim() + "\\u201d");
+  }});
+  // Time filter: points outside the date range (and undated ones, while a range is set) leave the map.
+  var dateCol = columns.indexOf("published");
+  if (dateCol >= 0 && rows.some(function (row) {{ return row[dateCol] !== null; }})) {{
+    document.getElementById("{div}-dates").hidden = false;
+    var from = document.getElementById("{div}-from"), to = document.getElementById("{div}-to");
+    var orig = {{}};
+    gd._fullData.forEach(function (fd) {{
+      if (fd.legendgroup !== "centroids" && fd.customdata) {{ orig[fd.index] = {{x: Array.from(fd.x), y: Array.from(fd.y)}}; }}
+    }});
+    var inRange = function (r) {{
+      var lo = from.value, hi = to.value;
+      if (!lo && !hi) {{ return true; }}
+      var d = rows[r][dateCol];
+      if (d === null) {{ return false; }}
+      d = String(d).slice(0, 10);
+      return (!lo || d >= lo) && (!hi || d <= hi);
+    }};
+    var filter = function () {{
+      var xs = [], ys = [], which = [];
+      Object.keys(orig).forEach(function (key) {{
+        var t = Number(key), trace = gd.data[t], x = orig[t].x.slice(), y = orig[t].y.slice();
+        for (var i = 0; i < x.length; i++) {{ if (!inRange(rowOf(trace, i))) {{ x[i] = null; y[i] = null; }} }}
+        xs.push(x); ys.push(y); which.push(t);
+      }});
+      if (which.length) {{ Plotly.restyle(gd, {{x: xs, y: ys}}, which); }}
+      var kept = rows.filter(function (row, r) {{ return inRange(r); }}).length;
+      document.getElementById("{div}-date-status").textContent = (from.value || to.value)
+        ? kept + " of " + rows.length + " paragraphs in the date range" : "";
+    }};
+    from.addEventListener("change", filter);
+    to.addEventListener("change", filter);
+  }}
+  function cell(v) {{
+    var s = v === null ? "" : String(v);
+    return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }}
+  document.getElementById("{div}-csv").addEventListener("click", function () {{
+    var lines = [columns.map(cell).join(",")];
+    current.forEach(function (r) {{ lines.push(rows[r].map(cell).join(",")); }});
+    var url = URL.createObjectURL(new Blob([lines.join("\\r\\n") + "\\r\\n"], {{type: "text/csv"}}));
+    var a = document.createElement("a");
+    a.href = url; a.download = "map_selection.csv";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(function () {{ URL.revokeObjectURL(url); }}, 1000);
+  }});
+}})();
+</script>
+</section>
+"""
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -1000,7 +1832,9 @@ def interactive_map(
         Column for the small multiples (second figure, below the map in the
         same HTML page); None for none. Skipped when ``data`` lacks it.
     centroids_by : str or None, default "outlet"
-        Mark and label the mean position of each group of this column.
+        Mark the mean position of each group of this column with a diamond;
+        its name is written only where it does not overprint a larger
+        group's (the hover always names it).
     path : str or Path, optional
         Write the HTML page here.
     title : str, optional
@@ -1061,22 +1895,24 @@ def interactive_map(
     buttons = []
     for column, (start, stop), colouring in zip(colors, spans, colourings):
         visible = [start <= i < stop for i in range(n_points)] + [True] * (len(traces) - n_points)
-        buttons.append({"label": column, "method": "update",
-                        "args": [{"visible": visible}, {"legend.title.text": column}]})
+        buttons.append({"label": column_title(column), "method": "update",
+                        "args": [{"visible": visible}, {"legend.title.text": column_title(column)}]})
     fig.update_layout(
         template="plotly_white",
         title={"text": html.escape(title) if title else None, "x": 0.01},
         height=height,
         margin={"l": 10, "r": 10, "t": 90 if title else 60, "b": 30},
-        legend={"title": {"text": colors[0]}, "itemsizing": "constant", "tracegroupgap": 0},
+        legend={"title": {"text": column_title(colors[0])}, "itemsizing": "constant", "tracegroupgap": 0},
         hoverlabel={"align": "left", "bgcolor": "white", "font": {"size": 12}},
         xaxis=_axis_layout(),
         yaxis={**_axis_layout(), "scaleanchor": "x", "scaleratio": 1},
+        # The label sits inside the plot's width, left of the menu; the menu's left
+        # pad leaves it room (a label right of x=0 was cut off by the margin).
         updatemenus=[{"type": "dropdown", "direction": "down", "x": 0.0, "xanchor": "left", "y": 1.0,
                       "yanchor": "bottom", "showactive": True, "active": 0, "buttons": buttons,
-                      "pad": {"b": 6}}],
-        annotations=[{"text": "colour by", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
-                      "xanchor": "right", "showarrow": False, "xshift": -4, "yshift": 8}],
+                      "pad": {"b": 6, "l": MENU_LABEL_PX}}],
+        annotations=[{"text": "Colour by", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+                      "xanchor": "left", "showarrow": False, "yshift": 10, "font": {"size": 12}}],
     )
     facets = _facets(frame, facet_by, colourings[0] if colors[0] != facet_by else None, hover_cols,
                      centroid_col=centroid_col, size=size, title=title, max_facets=max_facets,
@@ -1136,17 +1972,18 @@ def _facets(frame: pl.DataFrame, facet_by: str, colouring: _Colouring | None, ho
                             "line": {"width": 0.5, "color": "white"}}), row=row, col=col)
                 shown.add(i)
         if centroid_col:
-            trace = _centroid_trace(sub, centroid_col, text=False, name=f"{centroid_col} centroid")
+            trace = _centroid_trace(sub, centroid_col, text=False, name=f"{column_title(centroid_col)} centroid")
             trace.showlegend = n == 0
             fig.add_trace(trace, row=row, col=col)
     fig.update_xaxes(**_axis_layout())
     fig.update_yaxes(**_axis_layout())
     fig.update_layout(
         template="plotly_white",
-        title={"text": html.escape(f"{title} \u2014 by {facet_by}" if title else f"By {facet_by}")
+        title={"text": html.escape(f"{title} \u2014 by {column_title(facet_by).lower()}" if title
+                                   else f"By {column_title(facet_by).lower()}")
                + (f"<br><sup>{html.escape(pooled_note, quote=False)}</sup>" if pooled_note else ""), "x": 0.01},
         height=int(280 * nrows + 110), margin={"l": 10, "r": 10, "t": 90, "b": 20},
-        legend={"title": {"text": facet_colouring.column}, "itemsizing": "constant"},
+        legend={"title": {"text": column_title(facet_colouring.column)}, "itemsizing": "constant"},
         hoverlabel={"align": "left", "bgcolor": "white", "font": {"size": 12}},
     )
     fig.update_annotations(font_size=12)
