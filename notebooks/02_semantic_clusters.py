@@ -127,14 +127,15 @@ provenance_table
 # %% [markdown]
 # ## 2. Clusters
 #
-# By default paragraphs are grouped by **k-means** on the first 20 principal
-# components of their unit vectors, keeping the best of 100 random starts. The
+# By default paragraphs are grouped by **k-means** on the leading principal
+# components of their unit vectors, keeping the best of many random starts. The
 # number of clusters k is chosen from the data: among the k whose clusters come
 # out the same when the scan is repeated with another seed, the one with the best
 # silhouette (how much closer each paragraph is to its own cluster than to the
 # next). Every paragraph gets a cluster. This choice is about reproducibility:
 # a reader who re-runs the appendix on another machine should get the same
-# clusters (section 4 measures it).
+# clusters (the stability section below measures it; the cell after the table
+# gives the exact settings).
 
 # %%
 clusters, cluster_report = cluster_paragraphs_with_report(vectors, chosen, random_state=seed)
@@ -156,6 +157,9 @@ display(toolkit.prose(
     + f". **{cluster_report.n_clusters}** cluster{'s' if cluster_report.n_clusters != 1 else ''}"
     + (f", k chosen by {toolkit.escape_markdown(k_by)}" if k_by else "")
     + f"; **{cluster_report.n_outliers}** paragraphs (**{cluster_report.outlier_share:.1%}**) fitted no cluster."
+    + (f" Settings: the first **{cluster_report.params['pca_components']}** principal components, best of "
+       f"**{cluster_report.params['n_init']}** k-means starts, k from 2 to **{cluster_report.params['max_k']}**."
+       if cluster_report.method_used == "kmeans" else "")
 ))
 
 # %% [markdown]
@@ -193,13 +197,13 @@ for row in representatives.filter(pl.col("rank") == 1).iter_rows(named=True):
 #
 # k-means puts every paragraph in a cluster. A density method, HDBSCAN after a
 # UMAP reduction (`method="hdbscan"`, the pipeline BERTopic uses), instead leaves
-# paragraphs that sit in no dense region as **outliers** (cluster -1). Outliers
+# paragraphs that sit in no dense region as **outliers** (cluster minus one). Outliers
 # are informative, but they have a cost: if one outlet's paragraphs are outliers
 # far more often than the others', the clusters describe the other outlets'
 # vocabulary, and differences in cluster shares are partly noise. Look at this
-# table before comparing outlets on density clusters. (On fewer than 30
-# paragraphs the toolkit falls back to agglomerative clustering, which has no
-# outliers, and says so.)
+# table before comparing outlets on density clusters. (On a very small corpus
+# the toolkit falls back to agglomerative clustering, which has no outliers, and
+# says so.)
 
 # %%
 density, density_report = cluster_paragraphs_with_report(vectors, chosen, method="hdbscan", outlier_policy="keep", random_state=seed)
