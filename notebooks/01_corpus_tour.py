@@ -74,7 +74,8 @@ display(toolkit.prose(
 # A scraped page is mostly not article text: site menus, prompts to download an
 # app, comment widgets, photo captions, dates and outlet names. The ingest gives
 # every non-blank line exactly one **fate** (text, metadata, chrome, caption,
-# duplicate title or unplaced) and counts them, so nothing vanishes silently.
+# duplicate title or unplaced) and counts them, so nothing vanishes silently. For
+# an article table or a saved web page, the lines counted are those of the bodies.
 
 # %%
 lines = report["lines"]
@@ -100,8 +101,8 @@ display(toolkit.prose(
 
 # %%
 by_file = pl.DataFrame(
-    # Article tables have rows, not page lines: their line counts are zero here.
-    [{"file": f["file"], "kind": f["kind"], "layout": f["layout"], **{fate: f.get("lines", {}).get(fate, 0) for fate in LINE_FATES}}
+    # Pages count their lines; article tables and HTML pages the lines of their bodies.
+    [{"file": f["file"], "kind": f["kind"], "layout": f["layout"], **{fate: (f.get("lines") or f.get("body_lines") or {}).get(fate, 0) for fate in LINE_FATES}}
      for f in report["files"]],
     schema={"file": pl.String, "kind": pl.String, "layout": pl.String, **dict.fromkeys(LINE_FATES, pl.Int64)},
 )

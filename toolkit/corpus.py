@@ -597,8 +597,11 @@ def _finish_articles(base: pl.LazyFrame, resolved: pl.DataFrame) -> pl.LazyFrame
 
 def _report(builder: _Builder, resolved: pl.DataFrame, n_paragraphs: int, dedup: _Dedup) -> dict[str, Any]:
     pages = [f for f in builder.files if f["kind"] == "page"]
-    totals = {fate: sum(f["lines"][fate] for f in pages) for fate in LINE_FATES}
-    lines_total = sum(f["lines_total"] for f in pages)
+    # Tables and HTML pages are counted by their (non-blank) body lines, so the
+    # accounting covers every input whatever its format.
+    bodies = [f for f in builder.files if "body_lines" in f]
+    totals = {fate: sum(f["lines"][fate] for f in pages) + sum(f["body_lines"][fate] for f in bodies) for fate in LINE_FATES}
+    lines_total = sum(f["lines_total"] for f in pages) + sum(f["body_lines"]["total"] for f in bodies)
     lines_blank = sum(f["lines_blank"] for f in pages)
     articles = resolved
     n_dup = articles.filter(pl.col("duplicate_of").is_not_null()).height
