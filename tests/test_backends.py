@@ -19,9 +19,10 @@ from toolkit.errors import EmbeddingError
 from toolkit.schema import model_fingerprints
 
 LONG = " ".join(["The central bank held its benchmark rate steady, citing household debt and a weak currency."] * 30)
-NAMES = ["sentence-transformers", "onnx", "onnx-int8", "static"]
-# Bound for int8 against the reference on the seeds (docs/embeddings.md); fp32 must agree to rounding.
+NAMES = ["sentence-transformers", "onnx", "onnx-int8", "openvino", "openvino-bf16", "static"]
+# Bounds for int8 and bf16 against the reference on the seeds (docs/embeddings.md); fp32 must agree to rounding.
 INT8_MIN_COSINE = 0.97
+BF16_MIN_COSINE = 0.999
 
 
 @pytest.fixture(autouse=True)
@@ -52,13 +53,13 @@ def test_backends_frame_lists_the_registry():
     assert frame.columns == ["name", "available", "description"]
     assert frame.schema["available"] == pl.Boolean
     assert frame["name"].to_list() == NAMES  # the reference first
-    assert frame.filter(pl.col("name").is_in(["sentence-transformers", "onnx", "onnx-int8"]))["available"].all()
+    assert frame.filter(pl.col("name").is_in(["sentence-transformers", "onnx", "onnx-int8", "openvino"]))["available"].all()
     assert all(len(d) > 20 for d in frame["description"].to_list())
 
 
 def test_unknown_backend_is_a_clear_error(seeds):
     frame, _ = seeds
-    with pytest.raises(EmbeddingError, match=r"got backend 'x', expected one of \['sentence-transformers', 'onnx', 'onnx-int8', 'static'\]"):
+    with pytest.raises(EmbeddingError, match=r"got backend 'x', expected one of \['sentence-transformers', 'onnx', 'onnx-int8', 'openvino', 'openvino-bf16', 'static'\]"):
         toolkit.embed(frame.head(2), backend="x", progress=False)
 
 
@@ -75,7 +76,8 @@ def test_missing_library_names_the_pip_command(monkeypatch):
 def test_choice_argument_env_auto(monkeypatch):
     assert tem.choose_backend() == ("sentence-transformers", "default:auto")
     assert tem.choose_backend(n_paragraphs=tem.AUTO_MIN_PARAGRAPHS - 1)[0] == "sentence-transformers"
-    assert tem.choose_backend(n_paragraphs=tem.AUTO_MIN_PARAGRAPHS) == (tem.FAST_BACKEND, "default:auto")
+    assert tem.choose_backend(n_paragraphs=tem.AUTO_MIN_PARAGRAPHS) == (tem.fast_backend(), "default:auto")
+    assert tem.fast_backend() in tem.FAST_BACKENDS
     assert tem.choose_backend(n_paragraphs=10**6, device="cuda")[0] == "sentence-transformers"
     monkeypatch.setenv(tem.ENV_BACKEND, "onnx-int8")
     assert tem.choose_backend() == ("onnx-int8", "env")
@@ -97,8 +99,13 @@ def test_default_is_the_reference_byte_for_byte(seeds):
     assert (report.provenance["backend"], report.provenance["backend_source"]) == ("sentence-transformers", "default:auto")
 
 
-@pytest.mark.parametrize(("backend", "bound"), [("onnx", 0.9999), ("onnx-int8", INT8_MIN_COSINE)])
-def test_onnx_vectors_agree_with_the_reference_on_the_seeds(seeds, backend, bound):
+@pytest.mark.parametrize(
+    ("backend", "bound"),
+    [("onnx", 0.9999), ("onnx-int8", INT8_MIN_COSINE), ("openvino", 0.9999), ("openvino-bf16", BF16_MIN_COSINE)],
+)
+def test_fast_vectors_agree_with_the_reference_on_the_seeds(seeds, backend, bound):
+    if not tb.get(backend).available():
+        pytest.skip(f"{backend}: {tb.get(backend).missing()}")
     frame, reference = seeds
     out, report = te.embed_with_report(frame, backend=backend, cache=False, progress=False)
     got = out["embedding"].to_numpy()
@@ -106,9 +113,9 @@ def test_onnx_vectors_agree_with_the_reference_on_the_seeds(seeds, backend, boun
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     cos = (got * reference).sum(axis=1)
     assert cos.min() > bound, (backend, float(cos.min()))
-    if backend == "onnx":
+    if tb.get(backend).precision == "fp32":
         assert cos.mean() > 0.99999
-    else:  # int8 really is another computation: not bit-identical to fp32
+    else:  # int8 / bf16 really are another computation: not bit-identical to fp32
         assert cos.mean() < 0.99999
     # The window and the truncation count follow the model's own tokenizer.
     assert report.truncated == 1 and report.provenance["max_seq_length"] == 256
@@ -142,7 +149,7 @@ def test_int8_provenance_records_quantisation_and_isa():
     assert (prov["precision"], prov["quantization"]) == ("int8", "dynamic-int8")
     details = prov["backend_details"]
     assert details["cpu_isa"] == tonnx.int8_recipe()["isa"]
-    assert details["quantization_recipe"]["op_types"] == ["MatMul"]
+    assert details["quantization_recipe"]["op_types"] == ["MatMul", "Attention"]
     json.dumps(prov)
 
 
@@ -201,3 +208,46 @@ def test_env_variable_and_cli_choose_the_backend(tmp_path, monkeypatch, capsys):
     assert main(["embed", str(folder), "--quiet", "--backend", "bogus"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: got backend 'bogus', expected one of") and err.count("\n") == 1
+
+
+def test_texts_embedded_next_to_paragraphs_follow_their_backend(seeds):
+    """Prototypes (and headlines) are embedded by the backend that made the paragraph vectors."""
+    from toolkit.frames import frame_vectors
+
+    frame, _ = seeds
+    fast = toolkit.embed(frame.head(4), backend="onnx", progress=False)
+    matched = tem.matching(None, fast)
+    assert isinstance(matched, tem.Embedder) and matched.name == "onnx"
+    reference = toolkit.embed(frame.head(4), progress=False)
+    assert tem.matching(None, reference) is None  # the reference: the default path, unchanged
+    assert tem.matching("elsewhere", fast.with_columns(model_fingerprint=pl.lit("0" * 16))) == "elsewhere"
+    names, vectors = frame_vectors(fast)  # would raise "expected the same model" if embedded by the reference
+    assert len(names) == vectors.shape[0] and vectors.shape[1] == 384
+
+
+@pytest.mark.slow
+def test_static_backend_is_fast_exploration_with_a_warning(seeds):
+    from toolkit.backends.static import StaticQualityWarning
+
+    frame, reference = seeds
+    with pytest.warns(StaticQualityWarning, match="exploration only"):
+        out, report = te.embed_with_report(frame, backend="static", cache=False, progress=False)
+    got = out["embedding"].to_numpy()
+    assert got.shape == (frame.height, 256)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert report.provenance["precision"] == "static" and report.truncated == 1
+    # Same text, same vector, whatever the batch.
+    again = te.embed(frame.head(3), backend="static", cache=False, progress=False)["embedding"].to_numpy()
+    assert np.array_equal(again, got[:3])
+
+
+def test_auto_falls_back_when_the_fastest_is_not_available(monkeypatch):
+    monkeypatch.setattr(type(tb.get("openvino-bf16")), "available", lambda self: self.name != "openvino-bf16")
+    assert tem.choose_backend(n_paragraphs=10**6)[0] == tem.FAST_BACKENDS[1]
+
+
+def test_bf16_needs_native_instructions():
+    from toolkit.backends import openvino as tov
+
+    assert tov.has_native_bf16(frozenset({"avx512f", "avx512_bf16"})) and tov.has_native_bf16(frozenset({"amx_bf16"}))
+    assert not tov.has_native_bf16(frozenset({"avx2", "avx512f"}))

@@ -18,8 +18,9 @@ vector (normalisation, prompt). It gives
 Which backend (first match wins): the ``backend=`` argument (``--backend``)
 > the ``TOOLKIT_BACKEND`` environment variable > ``"auto"``. ``"auto"`` is
 the reference, ``sentence-transformers``, for runs of fewer than
-:data:`AUTO_MIN_PARAGRAPHS` paragraphs, and :data:`FAST_BACKEND` for larger
-runs on the CPU: the fastest backend that passed the quality gate of
+:data:`AUTO_MIN_PARAGRAPHS` paragraphs, and for larger
+runs on the CPU: the first available of :data:`FAST_BACKENDS`, the fastest
+backends that passed the quality gate of
 ``benchmarks/bench_embed.py`` (kNN@10 overlap >= 0.95 and cluster ARI >=
 0.9 against the reference; see docs/embeddings.md).
 """
@@ -46,9 +47,11 @@ ENV_BACKEND = "TOOLKIT_BACKEND"
 ENV_MODELS_DIR = "TOOLKIT_MODELS_DIR"
 AUTO = "auto"
 REFERENCE_BACKEND = "sentence-transformers"
-#: The CPU default for large runs: the fastest backend that passes the gate.
-FAST_BACKEND = "onnx"
-#: Runs with at least this many paragraphs use FAST_BACKEND under "auto".
+#: The CPU defaults for large runs, fastest first: each passed the quality gate
+#: of benchmarks/bench_embed.py; "auto" takes the first one available here
+#: (openvino-bf16 needs a CPU with native bf16).
+FAST_BACKENDS = ("openvino-bf16", "openvino", "onnx")
+#: Runs with at least this many paragraphs use fast_backend() under "auto".
 AUTO_MIN_PARAGRAPHS = 20_000
 
 
@@ -87,11 +90,15 @@ def choose_backend(backend: str | None = None, *, n_paragraphs: int | None = Non
         name, source = AUTO, "default"
     if name == AUTO:
         large = n_paragraphs is not None and n_paragraphs >= AUTO_MIN_PARAGRAPHS
-        fast_ok = device in (None, "cpu") and _backends.get(FAST_BACKEND).available()
-        name = FAST_BACKEND if large and fast_ok else REFERENCE_BACKEND
+        name = fast_backend() if large and device in (None, "cpu") else REFERENCE_BACKEND
         return name, f"{source}:auto"
     _backends.get(name)  # validates the name
     return name, source
+
+
+def fast_backend() -> str:
+    """The first available of :data:`FAST_BACKENDS`, else the reference."""
+    return next((name for name in FAST_BACKENDS if _backends.get(name).available()), REFERENCE_BACKEND)
 
 
 def embedding_backends() -> pl.DataFrame:
@@ -293,3 +300,32 @@ def as_embedder(
     return Embedder.create(
         model, backend=backend, device=device, normalize=normalize, prompt=prompt, threads=threads, n_paragraphs=n_paragraphs
     )
+
+
+def matching(
+    model: Embedder | str | os.PathLike[str] | None, embeddings: pl.DataFrame, *, normalize: bool = True, prompt: str | None = None
+) -> Embedder | str | os.PathLike[str] | None:
+    """The embedder that made ``embeddings``, for embedding more texts to compare with them.
+
+    Functions that embed prototypes, headlines or pole sentences next to
+    existing paragraph vectors call this, so the new vectors come from the
+    same backend (by the ``model_fingerprint`` column) without the caller
+    threading the backend through. An Embedder given as ``model`` is
+    returned as is; when no registered backend of the model matches the
+    fingerprint, ``model`` is returned unchanged and the caller's
+    same-model check reports the mismatch.
+    """
+    if isinstance(model, Embedder) or "model_fingerprint" not in embeddings.columns or embeddings.height == 0:
+        return model
+    prints = embeddings["model_fingerprint"].drop_nulls().unique().to_list()
+    if len(prints) != 1:
+        return model
+    try:
+        info = _model.resolve_model(model)
+    except EmbeddingError:
+        return model
+    for name in _backends.names():
+        candidate = Embedder(info=info, backend=_backends.get(name), backend_source="matched", normalize=normalize, prompt=prompt)
+        if candidate.short_fingerprint == prints[0]:
+            return candidate if name != REFERENCE_BACKEND else model
+    return model

@@ -1,7 +1,7 @@
 """Embedding backends: the engines that turn texts into vectors for one model.
 
 A backend is registered under a name (``sentence-transformers``, ``onnx``,
-``onnx-int8``, ``static``) and says what it computes: its precision and
+``onnx-int8``, ``openvino``, ``openvino-bf16``, ``static``) and says what it computes: its precision and
 quantisation, which enter the cache address and the provenance record of
 every vector it makes (see :class:`toolkit.embedder.Embedder`), so vectors
 of two backends are never served for each other or mixed in one frame.
@@ -57,7 +57,7 @@ class Backend(ABC):
     description : str
         One line for :func:`toolkit.embedding_backends`.
     precision : str
-        Arithmetic of the weights: ``fp32``, ``int8`` or ``static``.
+        Arithmetic: ``fp32``, ``int8``, ``bf16`` or ``static``.
     quantization : str or None
         How the weights were reduced, e.g. ``dynamic-int8-u8s8``; None for full precision.
     requires : tuple of str
@@ -106,7 +106,7 @@ def register(backend: Backend) -> Backend:
     return backend
 
 
-_BUILTIN_ORDER = ("sentence-transformers", "onnx", "onnx-int8", "static")
+_BUILTIN_ORDER = ("sentence-transformers", "onnx", "onnx-int8", "openvino", "openvino-bf16", "static")
 
 
 def names() -> list[str]:
@@ -141,6 +141,7 @@ def _ensure_builtin() -> None:
         # Import order is registry order: the reference first.
         from toolkit.backends import st as _st  # noqa: F401
         from toolkit.backends import onnx as _onnx  # noqa: F401  (registers onnx, onnx-int8)
+        from toolkit.backends import openvino as _openvino  # noqa: F401  (registers openvino, openvino-bf16)
         from toolkit.backends import static as _static  # noqa: F401
 
 
