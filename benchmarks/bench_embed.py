@@ -2,7 +2,8 @@
 
 Backends (default; issue 12)::
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_embed.py [--n 2000] [--time-n 600]
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_embed.py \
+        --n 1500 --time-n 500 --backends onnx,onnx-int8,openvino,openvino-bf16,static
 
 Texts: the seed pages ingested into a private temporary folder, then the
 paragraphs (one per line) of ``../shared/validation/semeval2023-task3-en``
@@ -13,9 +14,12 @@ same process and on the same thread count:
 - paragraphs per second and the ratio to the reference, timed on the first
   ``--time-n`` texts in interleaved slices (wall and process CPU time);
 - mean and minimum cosine, kNN@10 overlap, and the ARI of the toolkit's
-  ``cluster_paragraphs`` (UMAP + HDBSCAN by default, random_state=0; also
-  k-means at k=20) on all ``--n`` texts, with a float-noise floor;
-- the gate: kNN@10 >= 0.95 and ARI >= 0.9;
+  ``cluster_paragraphs`` (random_state=0) by k-means at k=20 and by the
+  default UMAP + HDBSCAN on all ``--n`` texts, with float-noise floors
+  (1e-6, and noise as large as each backend's deviation);
+- the gate: kNN@10 >= 0.95 and ARI >= 0.9, ARI by k-means at k=20
+  (``--gate hdbscan`` for UMAP + HDBSCAN, whose ARI under 1e-6 noise alone
+  was 0.74 on these texts, so no backend can pass it);
 - the physical limit: forward FLOPs per paragraph at the texts' token
   counts against the CPU's peak (read from lscpu), and each path's share.
 
@@ -316,6 +320,7 @@ def cpu_peak() -> dict[str, float | str]:
     int8 = fp32 * 4 if {"avx512_vnni", "avx_vnni"} & flags else fp32 * 2
     return {"model": info.get("Model name", "?"), "cores": cores, "ghz": ghz, "fp32_per_cycle": fp32, "int8_per_cycle": int8,
             "why": why, "fp32_peak": cores * ghz * 1e9 * fp32, "int8_peak": cores * ghz * 1e9 * int8,
+            "bf16": "avx512_bf16" in flags or "amx_bf16" in flags,
             "isa": ",".join(sorted(f for f in flags if f in {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8"}))}
 
 
@@ -339,7 +344,8 @@ def backends(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", default=None, help="threads for every contender (default: the toolkit's rule)")
     parser.add_argument("--slices", type=int, default=4, help="timed texts are cut in this many slices, contenders interleaved")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--cluster-method", default="hdbscan", choices=["kmeans", "hdbscan"], help="method of the gate's ARI")
+    parser.add_argument("--gate", default="kmeans20", choices=["kmeans20", "hdbscan"],
+                        help="clustering of the gate's ARI: k-means at k=20 (default) or the toolkit's default UMAP + HDBSCAN")
     args = parser.parse_args(argv)
 
     import warnings
@@ -413,11 +419,16 @@ def backends(argv: list[str] | None = None) -> int:
             out = cluster_paragraphs(emb, frame, method=method, random_state=0, n_clusters=k)
         return out.sort("paragraph_id")["cluster"].to_numpy()
 
-    gate_method = args.cluster_method
-    ref_gate, ref_k20 = clusters(reference, gate_method), clusters(reference, "kmeans", 20)
+    ref_hdb, ref_k20 = clusters(reference, "hdbscan"), clusters(reference, "kmeans", 20)
     rng = np.random.default_rng(0)
-    noisy = reference + rng.normal(0, 1e-6, reference.shape).astype(np.float32)
-    floor = adjusted_rand_score(ref_gate, clusters(noisy / np.linalg.norm(noisy, axis=1, keepdims=True), gate_method))
+
+    def perturbed(sigma: float) -> np.ndarray:
+        noisy = reference + rng.normal(0, sigma, reference.shape).astype(np.float32)
+        return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+
+    tiny = perturbed(1e-6)
+    floor_hdb = adjusted_rand_score(ref_hdb, clusters(tiny, "hdbscan"))
+    floor_k20 = adjusted_rand_score(ref_k20, clusters(tiny, "kmeans", 20))
     peak = cpu_peak()
     flops = float(np.mean([minilm_flops(t) for t in tokens[: len(timed_texts)]]))
     print(f"\nCPU: {peak['model']}, {peak['cores']} cores x {peak['ghz']:.2f} GHz, SIMD {peak['isa']}; {peak['why']}: "
@@ -427,35 +438,45 @@ def backends(argv: list[str] | None = None) -> int:
           f"{peak['cores']} cores: {peak['fp32_peak'] / flops:.0f} para/s fp32, {peak['int8_peak'] / flops:.0f} para/s int8; "
           f"on the {threads} thread(s) used: {peak['fp32_peak'] / flops * threads / peak['cores']:.0f} / "
           f"{peak['int8_peak'] / flops * threads / peak['cores']:.0f}")
-    print(f"clusters: toolkit cluster_paragraphs(method={gate_method!r}, random_state=0) -> {len(set(ref_gate.tolist()))} clusters on the "
-          f"reference (gate ARI); also kmeans with k=20 ('ARI k20'). Float-noise floor: reference + N(0, 1e-6) gives ARI {floor:.3f}")
+    print(f"clusters: toolkit cluster_paragraphs(random_state=0): 'ARI hdb' = method='hdbscan' (the toolkit default, UMAP + HDBSCAN, "
+          f"{len(set(ref_hdb.tolist()))} clusters on the reference), 'ARI k20' = method='kmeans', n_clusters=20. Float-noise floor, "
+          f"reference + N(0, 1e-6) renormalised: ARI hdb {floor_hdb:.3f}, ARI k20 {floor_k20:.3f}. 'k20 noise' = ARI k20 of the "
+          f"reference plus Gaussian noise as large (RMS) as the backend's own deviation. Gate ARI: {args.gate}")
+    if peak["bf16"]:
+        print(f"bf16 (avx512_bf16 VDPBF16PS: 2 products per fp32 lane): peak {2 * peak['fp32_peak'] / 1e9:.0f} GFLOP/s")
     n_t = len(timed_texts)
     t_ref = wall["reference"]
-    print(f"\n{'backend':26} {'para/s':>7} {'x plain':>7} {'CPU x':>6} {'mean cos':>9} {'min cos':>8} {'kNN@10':>7} {'ARI':>6} "
-          f"{'ARI k20':>7} {'%peak':>6}  gate")
+    print(f"\n{'backend':26} {'para/s':>7} {'x plain':>7} {'CPU x':>6} {'mean cos':>9} {'min cos':>8} {'kNN@10':>7} {'ARI hdb':>7} "
+          f"{'ARI k20':>7} {'k20 noise':>9} {'%peak':>6}  gate")
     rows = []
     for key in wall:
         v = vectors[key]
         rate = n_t / wall[key]
         if key == "reference":
-            cos, knn, ari, ari20 = np.ones(len(v)), 1.0, 1.0, 1.0
+            cos, knn, ari, ari20, matched = np.ones(len(v)), 1.0, 1.0, 1.0, 1.0
             share = rate * flops / (peak["fp32_peak"] * threads / peak["cores"])
         else:
             cos = cosines(v, reference) if v.shape[1] == reference.shape[1] else np.full(len(v), np.nan)
             knn = knn_overlap(v, reference)
-            ari = float(adjusted_rand_score(ref_gate, clusters(v, gate_method)))
+            ari = float(adjusted_rand_score(ref_hdb, clusters(v, "hdbscan")))
             ari20 = float(adjusted_rand_score(ref_k20, clusters(v, "kmeans", 20)))
+            if v.shape[1] == reference.shape[1]:
+                sigma = float(np.sqrt(np.mean((v - reference) ** 2)))
+                matched = float(adjusted_rand_score(ref_k20, clusters(perturbed(sigma), "kmeans", 20)))
+            else:
+                matched = float("nan")
             precision = embedders[key].backend.precision
-            share = (rate * flops / (peak["int8_peak" if precision == "int8" else "fp32_peak"] * threads / peak["cores"])
-                     if precision != "static" else float("nan"))
-        gate = knn >= 0.95 and ari >= 0.9
+            scale = {"int8": peak["int8_peak"], "bf16": 2 * peak["fp32_peak"]}.get(precision, peak["fp32_peak"])
+            share = rate * flops / (scale * threads / peak["cores"]) if precision != "static" else float("nan")
+        gate = knn >= 0.95 and (ari20 if args.gate == "kmeans20" else ari) >= 0.9
         label = "plain SentenceTransformer" if key == "reference" else key
-        print(f"{label:26} {rate:7.1f} {t_ref / wall[key]:7.2f} {cpu['reference'] / max(cpu[key], 1e-9):6.2f} {np.nanmean(cos):9.5f} "
-              f"{np.nanmin(cos):8.5f} {knn:7.3f} {ari:6.3f} {ari20:7.3f} {100 * share:5.1f}%  {'pass' if gate else 'FAIL'}")
+        mean_cos, min_cos = (float("nan"), float("nan")) if np.isnan(cos).all() else (float(cos.mean()), float(cos.min()))
+        print(f"{label:26} {rate:7.1f} {t_ref / wall[key]:7.2f} {cpu['reference'] / max(cpu[key], 1e-9):6.2f} {mean_cos:9.5f} "
+              f"{min_cos:8.5f} {knn:7.3f} {ari:7.3f} {ari20:7.3f} {matched:9.3f} {100 * share:5.1f}%  {'pass' if gate else 'FAIL'}")
         rows.append((key, t_ref / wall[key], gate))
     passing = [r for r in rows if r[0] != "reference" and r[2]]
     best = max(passing, key=lambda r: r[1]) if passing else None
-    print("\nfastest backend passing the gate (kNN@10 >= 0.95, ARI >= 0.9): "
+    print(f"\nfastest backend passing the gate (kNN@10 >= 0.95, ARI {args.gate} >= 0.9): "
           + (f"{best[0]} at {best[1]:.2f}x plain sentence-transformers (target >= 3x)" if best else "none"))
     print(f"1-min load at end {os.getloadavg()[0]:.2f}; torch {torch.__version__}; '%peak' is against the peak of the threads used")
     return 0
