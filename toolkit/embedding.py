@@ -1,7 +1,9 @@
 """Paragraph embeddings: :func:`embed` for frames, :func:`embed_dir` for ingested folders.
 
-Vectors are L2-normalised sentence-transformers embeddings of each
-paragraph's ``text``. Identical texts are encoded once and share one
+Vectors are L2-normalised embeddings of each paragraph's ``text`` by an
+:class:`toolkit.embedder.Embedder`: the model run by a backend
+(sentence-transformers by default; ONNX Runtime, OpenVINO or a static
+model on request or above :data:`toolkit.embedder.AUTO_MIN_PARAGRAPHS`). Identical texts are encoded once and share one
 vector. Every unique text is looked up in a content-addressed cache
 (:mod:`toolkit.cache`) first; only the misses are encoded, and the model is
 loaded only when there is at least one miss, so a fully cached run never
