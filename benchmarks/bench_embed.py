@@ -253,7 +253,6 @@ def news_paragraphs(n: int) -> tuple[list[str], int]:
     """
     import json
 
-    import toolkit
     from toolkit.corpus import write_corpus
 
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
@@ -295,7 +294,7 @@ def cpu_peak() -> dict[str, float | str]:
     import subprocess
 
     text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    info = dict((k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in text.splitlines()))
+    info = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
     flags = set(info.get("Flags", "").split())
     mhz = None
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -338,9 +337,9 @@ def minilm_flops(tokens: float, *, layers: int = 6, hidden: int = 384, intermedi
 def backends(argv: list[str] | None = None) -> int:
     """Each backend against the reference on real news paragraphs: speed, cosine, kNN@10, cluster ARI."""
     parser = argparse.ArgumentParser(description="bench_embed.py: embedding backends vs sentence-transformers")
-    parser.add_argument("--n", type=int, default=2000, help="paragraphs for the quality figures: the seeds, then SemEval (default 2000)")
-    parser.add_argument("--time-n", type=int, default=600, help="paragraphs timed (the first of them; default 600)")
-    parser.add_argument("--backends", default="onnx,onnx-int8,static", help="comma-separated backends to compare")
+    parser.add_argument("--n", type=int, default=1500, help="paragraphs for the quality figures: the seeds, then SemEval (default 1500)")
+    parser.add_argument("--time-n", type=int, default=500, help="paragraphs timed (the first of them; default 500)")
+    parser.add_argument("--backends", default="onnx,onnx-int8,openvino,openvino-bf16,static", help="comma-separated backends to compare")
     parser.add_argument("--threads", default=None, help="threads for every contender (default: the toolkit's rule)")
     parser.add_argument("--slices", type=int, default=4, help="timed texts are cut in this many slices, contenders interleaved")
     parser.add_argument("--batch-size", type=int, default=64)

@@ -229,7 +229,7 @@ def test_texts_embedded_next_to_paragraphs_follow_their_backend(seeds):
 def test_static_backend_is_fast_exploration_with_a_warning(seeds):
     from toolkit.backends.static import StaticQualityWarning
 
-    frame, reference = seeds
+    frame, _ = seeds
     with pytest.warns(StaticQualityWarning, match="exploration only"):
         out, report = te.embed_with_report(frame, backend="static", cache=False, progress=False)
     got = out["embedding"].to_numpy()

@@ -138,10 +138,10 @@ def _ensure_builtin() -> None:
     global _LOADED_BUILTIN
     if not _LOADED_BUILTIN:
         _LOADED_BUILTIN = True
-        # Import order is registry order: the reference first.
+        # Importing a backend module registers it; names() orders them.
+        from toolkit.backends import onnx as _onnx  # noqa: F401  (onnx, onnx-int8)
+        from toolkit.backends import openvino as _openvino  # noqa: F401  (openvino, openvino-bf16)
         from toolkit.backends import st as _st  # noqa: F401
-        from toolkit.backends import onnx as _onnx  # noqa: F401  (registers onnx, onnx-int8)
-        from toolkit.backends import openvino as _openvino  # noqa: F401  (registers openvino, openvino-bf16)
         from toolkit.backends import static as _static  # noqa: F401
 
 
