@@ -15,6 +15,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _models_dir(tmp_path_factory):
+    """One folder of exported ONNX/distilled models per test session (built once, not per test)."""
+    if os.environ.get("TOOLKIT_MODELS_DIR"):
+        yield os.environ["TOOLKIT_MODELS_DIR"]
+        return
+    os.environ["TOOLKIT_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
+    try:
+        yield os.environ["TOOLKIT_MODELS_DIR"]
+    finally:
+        os.environ.pop("TOOLKIT_MODELS_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def seed_corpus():
     import toolkit

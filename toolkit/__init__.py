@@ -20,6 +20,8 @@ _LAZY = {
     "embed_with_report": ("toolkit.embedding", "embed_with_report"),
     "embed_dir": ("toolkit.embedding", "embed_dir"),
     "read_provenance": ("toolkit.embedding", "read_provenance"),
+    "embedding_backends": ("toolkit.embedder", "embedding_backends"),
+    "Embedder": ("toolkit.embedder", "Embedder"),
     "cluster_paragraphs": ("toolkit.clustering", "cluster_paragraphs"),
     "group_events": ("toolkit.events", "group_events"),
     "project": ("toolkit.projection", "project"),
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from toolkit.validation import evaluate_frames, frame_agreement
     from toolkit.validation_report import validate_dir
     from toolkit.corpus import Corpus, load_corpus, write_corpus
+    from toolkit.embedder import Embedder, embedding_backends
     from toolkit.embedding import embed, embed_dir, embed_with_report, read_provenance
     from toolkit.errors import CorpusError
     from toolkit.tabular import extra_columns

@@ -3,13 +3,13 @@
 Layout::
 
     $TOOLKIT_CACHE_DIR/                  (default: user cache dir/embeddings)
-        <namespace>/                     one per model fingerprint, max_seq_length,
+        <namespace>/                     one per model fingerprint, backend, max_seq_length,
             shard-<checksum>.parquet     normalisation flag and prompt
             shard-<checksum>.parquet.corrupt   (set aside after failing a check)
 
 A *namespace* is the sha256 of everything besides the text that decides a
 vector: the model fingerprint (sha256 of its weight and config files), the
-token window, whether vectors are normalised, and the prompt. Within it a
+backend with its precision, quantisation and export recipe, the token window, whether vectors are normalised, and the prompt. Within it a
 row is addressed by the sha256 of its text. Another model, window or prompt
 therefore lands in another namespace and can never be served.
 
@@ -64,8 +64,16 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def namespace_key(*, fingerprint: str, max_seq_length: int | None, normalize: bool, prompt: str | None) -> str:
-    """Return the namespace (hex sha256) of every setting besides the text that decides a vector."""
+def namespace_key(
+    *, fingerprint: str, max_seq_length: int | None, normalize: bool, prompt: str | None, backend: dict | None = None
+) -> str:
+    """Return the namespace (hex sha256) of every setting besides the text that decides a vector.
+
+    ``backend`` is the backend's spec (name, precision, quantisation, export
+    recipe; :meth:`toolkit.embedder.Embedder.spec`). None, for the reference
+    sentence-transformers backend, leaves the key as it was before backends
+    existed, so caches written then are still served.
+    """
     spec = {
         "format": _FORMAT,
         "fingerprint": fingerprint,
@@ -73,6 +81,8 @@ def namespace_key(*, fingerprint: str, max_seq_length: int | None, normalize: bo
         "normalize": bool(normalize),
         "prompt": prompt,
     }
+    if backend:
+        spec["backend"] = backend
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

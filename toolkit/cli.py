@@ -75,6 +75,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", CacheWriteWarning)
         embed_dir(
             args.dir,
+            backend=args.backend,
             model=args.model,
             batch_size=args.batch_size,
             progress=not args.quiet,
@@ -195,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     embed = sub.add_parser("embed", help="embed DIR/paragraphs.parquet into DIR/embeddings.parquet")
     embed.add_argument("dir", type=Path)
     embed.add_argument("--model", default=None, help="sentence-transformers model name or local path")
+    embed.add_argument("--backend", default=None, metavar="NAME",
+                       help="sentence-transformers, onnx, onnx-int8, openvino, openvino-bf16, static or auto (default: "
+                            "TOOLKIT_BACKEND, else auto = sentence-transformers below 20,000 paragraphs, the fastest gated "
+                            "backend above; see docs/embeddings.md)")
     embed.add_argument("--batch-size", type=int, default=64)
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
     embed.add_argument("--no-cache", action="store_true", help="neither read nor write the embedding cache")

@@ -1,7 +1,9 @@
 """Paragraph embeddings: :func:`embed` for frames, :func:`embed_dir` for ingested folders.
 
-Vectors are L2-normalised sentence-transformers embeddings of each
-paragraph's ``text``. Identical texts are encoded once and share one
+Vectors are L2-normalised embeddings of each paragraph's ``text`` by an
+:class:`toolkit.embedder.Embedder`: the model run by a backend
+(sentence-transformers by default; ONNX Runtime, OpenVINO or a static
+model on request or above :data:`toolkit.embedder.AUTO_MIN_PARAGRAPHS`). Identical texts are encoded once and share one
 vector. Every unique text is looked up in a content-addressed cache
 (:mod:`toolkit.cache`) first; only the misses are encoded, and the model is
 loaded only when there is at least one miss, so a fully cached run never
@@ -35,6 +37,7 @@ from toolkit import cache as _cache
 from toolkit import model as _model
 from toolkit.atomic import staged, write_json
 from toolkit.cache import CacheWriteWarning
+from toolkit.embedder import Embedder, as_embedder
 from toolkit.errors import EmbeddingError, OutputError
 from toolkit.schema import embeddings_schema
 
@@ -107,6 +110,7 @@ class EmbedReport:
             f"{self.hits} cache hits, {self.misses} misses); "
             f"{self.truncated} truncated at {window} tokens; "
             f"model {prov.get('model')} [{prov.get('model_fingerprint')}], dim {prov.get('dimension')}"
+            f", backend {prov.get('backend')}"
         )
         if self.corrupt_shards:
             line += f"; {self.corrupt_shards} corrupt cache shard(s) recomputed"
@@ -165,21 +169,6 @@ def _get_model(info: _model.ModelInfo, device: str | None, *, quiet: bool) -> Se
     return _LOADED[key]
 
 
-def _token_counts(model: SentenceTransformer, texts: list[str], prompt: str | None) -> list[int]:
-    """Tokens per text before truncation, special tokens included."""
-    if prompt:
-        texts = [prompt + t for t in texts]
-    ids = model.tokenizer(
-        texts,
-        add_special_tokens=True,
-        truncation=False,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-        verbose=False,  # no "sequence longer than ..." warning: we count them instead
-    )["input_ids"]
-    return [len(x) for x in ids]
-
-
 def _show_progress(progress: bool | None, n_work: int) -> bool:
     if progress is False or os.environ.get("CI"):
         return False
@@ -187,12 +176,12 @@ def _show_progress(progress: bool | None, n_work: int) -> bool:
 
 
 class _Session:
-    """One model and cache choice, shared by the chunks of one run."""
+    """One embedder and cache choice, shared by the chunks of one run."""
 
     def __init__(
         self,
         *,
-        model: str | os.PathLike[str] | None,
+        model: Embedder | str | os.PathLike[str] | None,
         batch_size: int,
         device: str | None,
         cache: bool | str | os.PathLike[str] | None,
@@ -200,10 +189,13 @@ class _Session:
         prompt: str | None,
         progress: bool | None,
         threads: int | str | None = None,
+        backend: str | None = None,
+        n_paragraphs: int | None = None,
     ) -> None:
         self.threads = threads
-        self.n_threads: int | None = None
         self.model = model
+        self.backend = backend
+        self.n_paragraphs = n_paragraphs
         self.batch_size = batch_size
         self.device = device
         self.cache = cache
@@ -215,15 +207,13 @@ class _Session:
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             msg = f"got batch_size={self.batch_size!r}, expected a positive integer"
             raise EmbeddingError(msg)
-        self.info = _model.resolve_model(self.model)
-        self.namespace = _cache.namespace_key(
-            fingerprint=self.info.fingerprint,
-            max_seq_length=self.info.max_seq_length,
-            normalize=self.normalize,
-            prompt=self.prompt,
+        self.embedder = as_embedder(
+            self.model, backend=self.backend, device=self.device, normalize=self.normalize, prompt=self.prompt,
+            threads=self.threads, n_paragraphs=self.n_paragraphs,
         )
+        self.info = self.embedder.info
+        self.namespace = self.embedder.namespace()
         self.store = _open_cache(self.cache, self.namespace)
-        self.st_model: SentenceTransformer | None = None
 
     def _store_put(self, keys: list[str], vectors: np.ndarray, counts: list[int]) -> None:
         # A cache that cannot be written (read-only, full, no permission) must not
@@ -236,7 +226,7 @@ class _Session:
             self.store = None
 
     def window(self) -> int | None:
-        return self.st_model.max_seq_length if self.st_model is not None else self.info.max_seq_length
+        return self.embedder.window()
 
     def embed_frame(self, frame: pl.DataFrame, bar: Any | None) -> tuple[pl.DataFrame, EmbedReport]:
         started = time.perf_counter()
@@ -273,23 +263,12 @@ class _Session:
         model_loaded = False
         for start in range(0, len(miss_slots), _GROUP):
             group = miss_slots[start : start + _GROUP]
-            if self.st_model is None:
-                self.st_model = _get_model(self.info, self.device, quiet=True)
+            if not self.embedder.loaded:
+                self.embedder.load()
                 model_loaded = True
             group_texts = [unique_texts[s] for s in group]
-            if self.n_threads is None:
-                # Decided once per run, when there is work: see toolkit.model.encode_threads.
-                self.n_threads = _model.encode_threads(self.threads)
-            with _model.torch_threads(self.n_threads):
-                encoded = self.st_model.encode(
-                    group_texts,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=self.normalize,
-                    prompt=self.prompt,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                ).astype(np.float32, copy=False)
-            counts = _token_counts(self.st_model, group_texts, self.prompt)
+            encoded = self.embedder.encode(group_texts, batch_size=self.batch_size)
+            counts = self.embedder.token_counts(group_texts)
             if vectors is None:
                 dim = encoded.shape[1]
                 vectors = np.zeros((len(keys), dim), dtype=np.float32)
@@ -307,7 +286,7 @@ class _Session:
             {
                 "paragraph_id": frame["paragraph_id"],
                 "embedding": vectors[inverse],
-                FINGERPRINT_COLUMN: [self.info.short_fingerprint] * frame.height,
+                FINGERPRINT_COLUMN: [self.embedder.short_fingerprint] * frame.height,
             },
             schema=embeddings_schema(dim),
         )
@@ -320,9 +299,7 @@ class _Session:
             corrupt_shards=(self.store.corrupt_shards - corrupt_before) if self.store else 0,
             model_loaded=model_loaded,
             seconds=time.perf_counter() - started,
-            provenance=_model.provenance(
-                self.info, dimension=dim, max_seq_length=window, normalize=self.normalize, prompt=self.prompt
-            ),
+            provenance=self.embedder.provenance(dimension=dim, max_seq_length=window),
         )
         return out, report
 
@@ -338,7 +315,8 @@ def _progress_bar(enabled: bool, total: int) -> Any | None:
 def embed_with_report(
     paragraphs: Any,
     *,
-    model: str | os.PathLike[str] | None = None,
+    backend: str | None = None,
+    model: Embedder | str | os.PathLike[str] | None = None,
     batch_size: int = 64,
     device: str | None = None,
     cache: bool | str | os.PathLike[str] | None = True,
@@ -351,7 +329,7 @@ def embed_with_report(
 
     Parameters
     ----------
-    paragraphs, model, batch_size, device, cache, normalize, prompt, progress, threads
+    paragraphs, backend, model, batch_size, device, cache, normalize, prompt, progress, threads
         See :func:`embed`.
 
     Returns
@@ -364,7 +342,7 @@ def embed_with_report(
     frame = _paragraph_frame(paragraphs)
     session = _Session(
         model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress,
-        threads=threads,
+        threads=threads, backend=backend, n_paragraphs=frame.height,
     )
     session.open()
     bar = _progress_bar(_show_progress(progress, frame.height), frame.height)
@@ -378,7 +356,8 @@ def embed_with_report(
 def embed(
     paragraphs: Any,
     *,
-    model: str | os.PathLike[str] | None = None,
+    backend: str | None = None,
+    model: Embedder | str | os.PathLike[str] | None = None,
     batch_size: int = 64,
     device: str | None = None,
     cache: bool | str | os.PathLike[str] | None = True,
@@ -394,8 +373,19 @@ def embed(
     paragraphs : pl.DataFrame, pl.LazyFrame or Corpus
         With ``paragraph_id`` and ``text`` (String) columns; a corpus object
         is read through its ``.paragraphs`` attribute.
-    model : str or path-like, optional
-        Model name or local directory. None: ``TOOLKIT_MODEL``, then
+    backend : str, optional
+        How the model is run: a name from :func:`toolkit.embedding_backends`
+        (``sentence-transformers``, ``onnx``, ``onnx-int8``, ``static``) or
+        ``"auto"``. None reads ``TOOLKIT_BACKEND``, else ``"auto"``: the
+        reference ``sentence-transformers`` below
+        :data:`toolkit.embedder.AUTO_MIN_PARAGRAPHS` paragraphs, the fast
+        gated backend above (see :mod:`toolkit.embedder`). The backend, its
+        precision and quantisation enter the cache address, the
+        ``model_fingerprint`` column and the provenance.
+    model : Embedder, str or path-like, optional
+        An :class:`toolkit.embedder.Embedder` (model and backend chosen
+        once; pass the one that embedded the paragraphs), or a model name or
+        local directory. None: ``TOOLKIT_MODEL``, then
         ``toolkit.toml``/``$XDG_CONFIG_HOME/toolkit/config.toml``, then
         all-MiniLM-L6-v2 (see :mod:`toolkit.model`).
     batch_size : int
@@ -423,7 +413,8 @@ def embed(
     -------
     pl.DataFrame
         ``paragraph_id`` (String), ``embedding`` (``pl.Array(pl.Float32, dim)``)
-        and ``model_fingerprint`` (first 16 hex digits of the weights sha256),
+        and ``model_fingerprint`` (first 16 hex digits of the weights sha256
+        for the reference backend; of the weights and backend spec for the others),
         one row per input row, in input order. For hit/miss counts and the
         full provenance use :func:`embed_with_report`.
 
@@ -435,6 +426,7 @@ def embed(
     """
     frame, _ = embed_with_report(
         paragraphs,
+        backend=backend,
         model=model,
         batch_size=batch_size,
         device=device,
@@ -465,7 +457,8 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
 def embed_dir(
     dir: str | os.PathLike[str],
     *,
-    model: str | os.PathLike[str] | None = None,
+    backend: str | None = None,
+    model: Embedder | str | os.PathLike[str] | None = None,
     batch_size: int = 64,
     progress: bool | None = True,
     device: str | None = None,
@@ -490,7 +483,7 @@ def embed_dir(
     ----------
     dir : str or path-like
         Folder written by ``python -m toolkit ingest``.
-    model, batch_size, device, cache, normalize, prompt, threads
+    backend, model, batch_size, device, cache, normalize, prompt, threads
         See :func:`embed`.
     progress : bool, optional
         Progress bar over all paragraphs; never shown when ``CI`` is set.
@@ -537,7 +530,7 @@ def embed_dir(
 
     session = _Session(
         model=model, batch_size=batch_size, device=device, cache=cache, normalize=normalize, prompt=prompt, progress=progress,
-        threads=threads,
+        threads=threads, backend=backend, n_paragraphs=total,
     )
     session.open()
     target = folder / "embeddings.parquet"

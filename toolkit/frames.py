@@ -197,7 +197,10 @@ def frame_vectors(
         msg = f"got aggregate={aggregate!r}, expected one of {AGGREGATES}"
         raise FramingError(msg)
     protos = load_frames(path, typology=typology)
-    emb = embed(protos.select(pl.col("prototype_id").alias("paragraph_id"), pl.col("sentence").alias("text")), model=model, cache=cache, progress=False)
+    from toolkit.embedder import matching
+
+    emb = embed(protos.select(pl.col("prototype_id").alias("paragraph_id"), pl.col("sentence").alias("text")),
+                model=matching(model, embeddings), cache=cache, progress=False)
     _same_model(emb, embeddings)
     vectors = emb["embedding"].to_numpy().astype(np.float64)
     names = protos["frame"].to_list()
@@ -510,7 +513,9 @@ def prototype_embeddings(
             ids.append(f"{book.name}:{f.code:02d}:{j}")
             texts.append(sentence)
             owner.append(k)
-    emb = embed(pl.DataFrame({"paragraph_id": ids, "text": texts}), model=model, cache=cache, progress=False)
+    from toolkit.embedder import matching
+
+    emb = embed(pl.DataFrame({"paragraph_id": ids, "text": texts}), model=matching(model, embeddings), cache=cache, progress=False)
     _same_model(emb, embeddings)
     vectors = emb["embedding"].to_numpy().astype(np.float64)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -551,7 +556,9 @@ def _title_vectors(
         from toolkit.embedding import embed
 
         missing = titles.join(have.select("paragraph_id"), on="paragraph_id", how="anti")
-        extra = embed(missing.select("paragraph_id", "text"), model=model, cache=cache, progress=False)
+        from toolkit.embedder import matching
+
+        extra = embed(missing.select("paragraph_id", "text"), model=matching(model, embeddings), cache=cache, progress=False)
         if _fingerprint(extra, "headline embeddings") != _fingerprint(embeddings, "embeddings"):
             msg = "got headline embeddings from another model than the paragraphs, expected model= the model that embedded the paragraphs"
             raise FramingError(msg)

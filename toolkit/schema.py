@@ -103,7 +103,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
     "embeddings": {
         "paragraph_id": "The paragraph embedded.",
         "embedding": "L2-normalised vector, Array[Float32, dim] (dim 384 for all-MiniLM-L6-v2); cosine similarity is the dot product.",
-        "model_fingerprint": "First 16 hex digits of the sha256 over the model's weight, config and vocabulary files; the full provenance is in the Parquet metadata.",
+        "model_fingerprint": "First 16 hex digits of the sha256 over the model's weight, config and vocabulary files (for a backend other than sentence-transformers, over that sha256 and the backend, precision, quantisation and export recipe); the full provenance is in the Parquet metadata.",
     },
 }
 
@@ -123,8 +123,9 @@ def require_columns(frame: pl.DataFrame, columns: Sequence[str], *, name: str, e
 def model_fingerprints(embeddings: pl.DataFrame, *, error: type[Exception] = ValueError) -> list[str]:
     """The models that made ``embeddings`` (sorted); ``error`` when there is more than one.
 
-    Vectors of two models are not comparable even at the same dimension, so
-    every consumer of embeddings refuses a mix. A frame without a
+    Vectors of two models, or of one model run by two backends (fp32, bf16,
+    int8, static), are not comparable even at the same dimension, so every
+    consumer of embeddings refuses a mix: the fingerprint covers the backend. A frame without a
     ``model_fingerprint`` column (vectors from elsewhere) gives ``[]``.
     """
     if "model_fingerprint" not in embeddings.columns:

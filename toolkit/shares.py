@@ -391,7 +391,9 @@ def framing_tables(
 
     chosen = analysis_paragraphs(articles, paragraphs)
     titles = title_paragraphs(articles.filter(pl.col("duplicate_of").is_null()))
-    title_emb = embed(titles, model=model, cache=cache, progress=False)
+    from toolkit.embedder import matching
+
+    title_emb = embed(titles, model=matching(model, embeddings), cache=cache, progress=False)
     scored = pl.concat([chosen.select("paragraph_id", "article_id", "position"), titles.select("paragraph_id", "article_id", "position")])
     frames = score_frames(scored, pl.concat([embeddings, title_emb]), typology=typology, model=model, calibration=calibration, cache=cache)
     body_frames = frames.join(chosen.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left")
