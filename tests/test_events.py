@@ -145,3 +145,95 @@ def test_errors():
     single = te.group_events(articles, paragraphs, embeddings)
     assert single["event_id"].to_list() == ["E001"]
     assert te.group_events(articles.head(0), paragraphs, embeddings).height == 0
+
+
+# The merge loop as first written: every step re-sorts all candidate pairs (cubic time).
+# The heap version must choose exactly the same merges.
+def _reference_merge(
+    vectors: np.ndarray,
+    days: np.ndarray,
+    groups: list[list[int]],
+    *,
+    threshold: float,
+    undated_threshold: float,
+    max_days: int,
+    max_span_days: int,
+) -> list[list[int]]:
+    """Constrained average-linkage agglomeration of ``groups`` (lists of row indices)."""
+    dist = 1.0 - vectors @ vectors.T
+    np.clip(dist, 0.0, 2.0, out=dist)
+    # Rows with no vector (zero) are maximally distant from everything.
+    empty = np.linalg.norm(vectors, axis=1) == 0
+    dist[empty, :] = 2.0
+    dist[:, empty] = 2.0
+    groups = [sorted(g) for g in groups]
+    size = np.array([len(g) for g in groups], dtype=np.float64)
+    # Sum of pairwise distances between groups: average = sum / (n_a * n_b).
+    m = len(groups)
+    member = np.zeros((m, len(vectors)))
+    for gi, g in enumerate(groups):
+        member[gi, g] = 1.0
+    sums = member @ dist @ member.T
+    lo = np.array([np.nanmin(days[g]) if not np.isnan(days[g]).all() else np.nan for g in groups])
+    hi = np.array([np.nanmax(days[g]) if not np.isnan(days[g]).all() else np.nan for g in groups])
+    dated_days = [sorted(d for d in days[g] if not np.isnan(d)) for g in groups]
+    alive = np.ones(m, dtype=bool)
+
+    def allowed(a: int, b: int) -> float | None:
+        """Cut that applies to merging a and b, or None if dates forbid it."""
+        if np.isnan(lo[a]) or np.isnan(lo[b]):
+            return undated_threshold
+        if max(hi[a], hi[b]) - min(lo[a], lo[b]) > max_span_days:
+            return None
+        # Chain rule: some pair of dates within max_days.
+        da, db = np.array(dated_days[a]), np.array(dated_days[b])
+        idx = np.searchsorted(db, da)
+        gap = np.minimum(np.abs(da - db[np.clip(idx, 0, len(db) - 1)]), np.abs(da - db[np.clip(idx - 1, 0, len(db) - 1)]))
+        return threshold if gap.min() <= max_days else None
+
+    while True:
+        avg = sums / np.outer(size, size)
+        best: tuple[float, int, int] | None = None
+        # Candidates in order of distance, then input order: deterministic.
+        cand = np.argwhere(np.triu(np.ones((m, m), dtype=bool), 1) & alive[:, None] & alive[None, :] & (avg <= max(threshold, undated_threshold)))
+        order = sorted(((avg[a, b], a, b) for a, b in cand.tolist()))
+        for value, a, b in order:
+            cut = allowed(a, b)
+            if cut is not None and value <= cut:
+                best = (value, a, b)
+                break
+        if best is None:
+            break
+        _, a, b = best
+        # Fold b into a: sums add up, sizes add up, dates widen.
+        sums[a, :] += sums[b, :]
+        sums[:, a] += sums[:, b]
+        size[a] += size[b]
+        groups[a] = sorted(groups[a] + groups[b])
+        dated_days[a] = sorted(dated_days[a] + dated_days[b])
+        lo[a] = np.nanmin([lo[a], lo[b]]) if not (np.isnan(lo[a]) and np.isnan(lo[b])) else np.nan
+        hi[a] = np.nanmax([hi[a], hi[b]]) if not (np.isnan(hi[a]) and np.isnan(hi[b])) else np.nan
+        alive[b] = False
+        sums[b, :] = 0.0
+        sums[:, b] = 0.0
+    return [groups[i] for i in range(m) if alive[i]]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_heap_merge_chooses_the_same_merges_as_the_full_resort(seed):
+    from toolkit.events import _merge
+
+    rng = np.random.default_rng(seed)
+    n, dim = int(rng.integers(5, 60)), 8
+    centres = rng.standard_normal((4, dim))
+    vectors = centres[rng.integers(0, 4, n)] + rng.normal(0, 0.4, (n, dim))
+    vectors[rng.random(n) < 0.05] = 0.0  # articles with no vector
+    vectors /= np.where((norm := np.linalg.norm(vectors, axis=1, keepdims=True)) == 0, 1.0, norm)
+    days = rng.integers(0, 20, n).astype(float)
+    days[rng.random(n) < 0.2] = np.nan  # undated
+    groups = [[i] for i in range(n)]
+    options = dict(threshold=float(rng.uniform(0.1, 0.6)), undated_threshold=float(rng.uniform(0.05, 0.3)), max_days=int(rng.integers(0, 4)),
+                   max_span_days=int(rng.integers(2, 10)))
+    got = _merge(vectors, days, [list(g) for g in groups], **options)
+    want = _reference_merge(vectors, days, [list(g) for g in groups], **options)
+    assert got == want

@@ -140,20 +140,26 @@ def _merge(
         gap = np.minimum(np.abs(da - db[np.clip(idx, 0, len(db) - 1)]), np.abs(da - db[np.clip(idx - 1, 0, len(db) - 1)]))
         return threshold if gap.min() <= max_days else None
 
-    while True:
-        avg = sums / np.outer(size, size)
-        best: tuple[float, int, int] | None = None
-        # Candidates in order of distance, then input order: deterministic.
-        cand = np.argwhere(np.triu(np.ones((m, m), dtype=bool), 1) & alive[:, None] & alive[None, :] & (avg <= max(threshold, undated_threshold)))
-        order = sorted(((avg[a, b], a, b) for a, b in cand.tolist()))
-        for value, a, b in order:
-            cut = allowed(a, b)
-            if cut is not None and value <= cut:
-                best = (value, a, b)
-                break
-        if best is None:
-            break
-        _, a, b = best
+    # Candidate merges in a heap ordered as (distance, a, b), a < b, as a full
+    # re-sort would order them. An entry is stale once a or b has changed
+    # (version counters); a pair the dates forbid stays forbidden until one of
+    # its groups changes, which pushes a fresh entry, so it is dropped.
+    import heapq
+
+    limit = max(threshold, undated_threshold)
+    version = np.zeros(m, dtype=np.int64)
+    avg = sums / np.outer(size, size)
+    rows, cols = np.nonzero(np.triu(avg <= limit, 1))
+    heap = [(float(avg[a, b]), int(a), int(b), 0, 0) for a, b in zip(rows.tolist(), cols.tolist(), strict=True)]
+    heapq.heapify(heap)
+    del avg
+    while heap:
+        value, a, b, va, vb = heapq.heappop(heap)
+        if not (alive[a] and alive[b]) or version[a] != va or version[b] != vb:
+            continue
+        cut = allowed(a, b)
+        if cut is None or value > cut:
+            continue
         # Fold b into a: sums add up, sizes add up, dates widen.
         sums[a, :] += sums[b, :]
         sums[:, a] += sums[:, b]
@@ -165,6 +171,15 @@ def _merge(
         alive[b] = False
         sums[b, :] = 0.0
         sums[:, b] = 0.0
+        version[a] += 1
+        # The merged group's distances to every other live group, as avg[min, max] would give them.
+        others = np.flatnonzero(alive)
+        others = others[others != a]
+        low, high = np.minimum(others, a), np.maximum(others, a)
+        values = sums[low, high] / (size[low] * size[high])
+        for c, v in zip(others[values <= limit].tolist(), values[values <= limit].tolist(), strict=True):
+            x, y = (c, a) if c < a else (a, c)
+            heapq.heappush(heap, (v, x, y, int(version[x]), int(version[y])))
     return [groups[i] for i in range(m) if alive[i]]
 
 
