@@ -346,10 +346,16 @@ def test_recorded_sha256_is_of_the_bytes_parsed_read_once(tmp_path, monkeypatch)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        corpus = toolkit.load_corpus(page)
+        corpus = toolkit.load_corpus(page, remove_boilerplate=False)
     assert reads.count(page) == 1
     assert corpus.report["files"][0]["sha256"] == hashlib.sha256(original).hexdigest()
     assert "Korea Herald" in corpus.articles["outlet"].to_list()
+    # The boilerplate pass reads every file first; a file replaced between the two reads is refused, naming it.
+    page.write_bytes(original)
+    reads.clear()
+    with pytest.raises(toolkit.CorpusError, match="the file changed during the ingest") as err:
+        toolkit.load_corpus(page)
+    assert err.value.path == str(page) and reads.count(page) == 2
 
 
 def test_table_sha256_is_of_the_bytes_parsed(tmp_path):

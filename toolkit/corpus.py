@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import datetime as dt
 import os
 import warnings
@@ -248,6 +250,8 @@ class _Task:
     # keys (toolkit.boilerplate.line_key) of the lines found to be repeated boilerplate
     boilerplate: frozenset[int] = frozenset()
     boilerplate_max_words: int = 0
+    # sha256 of the bytes the boilerplate pass read (None: no such pass, or it could not parse the file)
+    scan_sha256: str | None = None
 
 
 @dataclass
@@ -305,11 +309,13 @@ def _table_raws(task: _Task) -> tuple[list[RawArticle], str, dict[str, Any]]:
     return read_table_with_stats(task.path, registry=default_registry(task.outlets), date_format=task.date_format, columns=task.columns)
 
 
-def _scan(task: _Task) -> FileLines | None:
-    """First pass for repeated boilerplate: outlets, story keys and short-line keys of one file.
+def _scan(task: _Task) -> tuple[FileLines | None, str | None]:
+    """First pass for repeated boilerplate: outlets, story keys and short-line keys of one file, and the sha256 of the bytes read.
 
     No cleaning or sentence splitting; a file that fails to parse is left to
-    the main pass, which raises or skips it.
+    the main pass, which raises or skips it. The main pass reads the file
+    again and refuses it if its bytes changed in between, so the boilerplate
+    found and the text parsed come from the same bytes.
     """
     from toolkit.htmlpages import is_html, read_html_page
 
@@ -317,20 +323,21 @@ def _scan(task: _Task) -> FileLines | None:
     table = task.path.suffix.lower() in TABLE_SUFFIXES
     try:
         if table:
-            raws = _table_raws(task)[0]
+            raws, sha, _ = _table_raws(task)
         else:
             data = read_bytes(task.path)
+            sha = hashlib.sha256(data).hexdigest()
             html = is_html(task.path, data)
             raws = [read_html_page(task.path, data, registry=default_registry(task.outlets)).raw] if html else _page_raws(task, data)[1]
             table = html
     except CorpusError:
-        return None
+        return None, None
     rules = default_chrome(task.chrome)
     found = FileLines()
     for raw in raws:
         lines = [line for line in raw.body_lines if not (table and rules.reason(_chrome_text(line)))]
         found.add(raw.outlet, lines, max_words=task.boilerplate_max_words)
-    return found
+    return found, sha
 
 
 def _process_page(task: _Task, data: bytes | None = None) -> _FileOutcome:
@@ -468,6 +475,9 @@ def _process(task: _Task) -> _FileOutcome | CorpusError:
             outcome = _process_html(task, data) if is_html(task.path, data) else _process_page(task, data)
     except CorpusError as exc:
         return exc
+    if task.scan_sha256 is not None and outcome.file_report["sha256"] != task.scan_sha256:
+        msg = "got other bytes than in the first pass (the file changed during the ingest), expected the same file: re-run the ingest"
+        return CorpusError(task.path, None, msg)
     outcome.sketches = [sketch(b.row["body"]) for b in outcome.built]
     return outcome
 
@@ -825,7 +835,8 @@ def _ingest(
         if settings is not None:
             counter = LineCounter()
             scans = pool.map(_scan, tasks, chunksize=max(1, len(tasks) // (4 * workers))) if pool else map(_scan, tasks)
-            for found in scans:
+            for task, (found, sha) in zip(tasks, scans, strict=True):
+                task.scan_sha256 = sha
                 if found is not None:
                     counter.add(found)
             repeated = counter.repeated(settings)

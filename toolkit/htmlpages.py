@@ -40,6 +40,7 @@ from typing import Any
 from toolkit.dates import DateText
 from toolkit.errors import CorpusError
 from toolkit.layouts import RawArticle
+from toolkit.reading import refuse_empty_or_binary
 from toolkit.registry import OutletRegistry
 from toolkit.safe import control_characters
 
@@ -94,13 +95,7 @@ def read_html_page(path: str | Path, data: bytes, *, registry: OutletRegistry) -
     from toolkit.cleaning import title_key
 
     path = Path(path)
-    if not data.strip():
-        msg = "got an empty file, expected a saved web page"
-        raise CorpusError(path, None, msg)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        msg = f"got binary data (NUL byte at byte {nul}), expected a saved web page"
-        raise CorpusError(path, data[:nul].count(b"\n") + 1, msg)
+    refuse_empty_or_binary(data, path, empty="a saved web page", binary="a saved web page")
     doc, version = _extract(path, data)
     text = (doc.text or "").strip() if doc is not None else ""
     if not text:

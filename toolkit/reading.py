@@ -48,6 +48,17 @@ def _line_of_offset(data: bytes, offset: int) -> int:
     return len(_LINE_BREAK.findall(head.decode("latin-1"))) + 1
 
 
+def refuse_empty_or_binary(data: bytes, path: str | Path, *, empty: str, binary: str) -> None:
+    """Raise a :class:`CorpusError` for a file with no text or with a NUL byte (naming its line)."""
+    if not data.strip():
+        msg = f"got an empty file, expected {empty}"
+        raise CorpusError(path, None, msg)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        msg = f"got binary data (NUL byte at byte {nul}), expected {binary}"
+        raise CorpusError(path, _line_of_offset(data, nul), msg)
+
+
 def decode_lines(data: bytes, path: str | Path) -> PageText:
     """Decode ``data`` (the bytes of ``path``) into lines.
 
@@ -71,13 +82,7 @@ def decode_lines(data: bytes, path: str | Path) -> PageText:
     digest = hashlib.sha256(data).hexdigest()
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
-    if not data.strip():
-        msg = "got an empty file, expected a scraped page with at least a title and a body"
-        raise CorpusError(path, None, msg)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        msg = f"got binary data (NUL byte at byte {nul}), expected a text page"
-        raise CorpusError(path, _line_of_offset(data, nul), msg)
+    refuse_empty_or_binary(data, path, empty="a scraped page with at least a title and a body", binary="a text page")
     warnings: list[str] = []
     try:
         text = data.decode("utf-8")

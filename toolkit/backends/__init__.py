@@ -88,6 +88,13 @@ class Backend(ABC):
             msg = f"got backend {self.name!r} without the module(s) {missing}, expected them installed: {self.install}"
             raise EmbeddingError(msg)
 
+    def check_cpu(self, device: str | None) -> None:
+        """:meth:`check`, and refuse any device but the CPU (for CPU-only runtimes)."""
+        self.check()
+        if device not in (None, "cpu"):
+            msg = f"got device={device!r} for backend {self.name!r}, expected 'cpu' (this runtime runs on the CPU)"
+            raise EmbeddingError(msg)
+
     def spec(self, info: ModelInfo) -> dict[str, Any]:
         """What, besides the model files, decides this backend's vectors (enters cache keys)."""
         return {"backend": self.name, "precision": self.precision, "quantization": self.quantization}

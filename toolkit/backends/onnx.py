@@ -342,10 +342,7 @@ class ONNXBackend(Backend):
         return _build(artefacts, self._key(info), self.recipe(info), lambda tmp: _optimise(raw, info, tmp))
 
     def load(self, info: ModelInfo, *, device: str | None, artefacts: Path) -> Encoder:
-        self.check()
-        if device not in (None, "cpu"):
-            msg = f"got device={device!r} for backend {self.name!r}, expected 'cpu' (ONNX Runtime's CPU provider)"
-            raise EmbeddingError(msg)
+        self.check_cpu(device)
         _pipeline(info)
         return ORTEncoder(self.artefact(info, artefacts), info, self.name)
 

@@ -84,10 +84,7 @@ class OpenVINOBackend(Backend):
         return missing
 
     def load(self, info: ModelInfo, *, device: str | None, artefacts: Path) -> Encoder:
-        self.check()
-        if device not in (None, "cpu"):
-            msg = f"got device={device!r} for backend {self.name!r}, expected 'cpu'"
-            raise EmbeddingError(msg)
+        self.check_cpu(device)
         _pipeline(info)
         return OVEncoder(ONNX.raw_artefact(info, artefacts), info, "bf16" if self.precision == "bf16" else "f32")
 
