@@ -83,21 +83,28 @@ def write_export(path: Path, n_articles: int, *, seed: int = 0) -> dict[str, flo
     return {"articles": n_articles, "mb": path.stat().st_size / 1e6, "body_mb": sum(len(r["content"].encode()) for r in rows) / 1e6}
 
 
-def _stub_embed(directory: Path) -> int:
-    """Word-hash vectors in 384 dimensions for every paragraph; the stand-in for the model."""
+def _hash_vectors(frame: object) -> object:
+    """Word-hash vectors in 384 dimensions (unit length) for a frame with ``paragraph_id`` and ``text``."""
     import numpy as np
     import polars as pl
 
     from toolkit.schema import embeddings_schema
 
-    paragraphs = pl.read_parquet(directory / "paragraphs.parquet", columns=["paragraph_id", "text"])
-    vectors = np.zeros((paragraphs.height, 384), dtype=np.float32)
-    for i, text in enumerate(paragraphs["text"].to_list()):
+    vectors = np.zeros((frame.height, 384), dtype=np.float32)
+    for i, text in enumerate(frame["text"].to_list()):
         for word in text.lower().split():
             vectors[i, hash(word) % 384] += 1.0
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    pl.DataFrame({"paragraph_id": paragraphs["paragraph_id"], "embedding": vectors, "model_fingerprint": ["hash384"] * paragraphs.height},
-                 schema=embeddings_schema(384)).write_parquet(directory / "embeddings.parquet")
+    return pl.DataFrame({"paragraph_id": frame["paragraph_id"], "embedding": vectors, "model_fingerprint": ["hash384"] * frame.height},
+                        schema=embeddings_schema(384))
+
+
+def _stub_embed(directory: Path) -> int:
+    """Word-hash vectors in 384 dimensions for every paragraph; the stand-in for the model."""
+    import polars as pl
+
+    paragraphs = pl.read_parquet(directory / "paragraphs.parquet", columns=["paragraph_id", "text"])
+    _hash_vectors(paragraphs).write_parquet(directory / "embeddings.parquet")
     return paragraphs.height
 
 
@@ -117,7 +124,16 @@ def child(stage: str, export: Path, out: Path, stability: bool) -> None:
     elif stage == "embed":
         info["paragraphs"] = _stub_embed(out)
     elif stage == "analyze":
+        import polars as pl
+
+        import toolkit.embedding
         from toolkit.cli import main
+
+        def stub(paragraphs: pl.DataFrame, **_kwargs: object) -> pl.DataFrame:
+            # Titles and frame prototypes are embedded during analyze: the same stub, so vectors never mix.
+            return _hash_vectors(paragraphs if isinstance(paragraphs, pl.DataFrame) else paragraphs.paragraphs)
+
+        toolkit.embedding.embed = stub  # type: ignore[assignment]
 
         code = main(["analyze", str(out), "--quiet", *([] if stability else ["--no-stability"])])
         info["exit"] = code
@@ -129,7 +145,7 @@ def child(stage: str, export: Path, out: Path, stability: bool) -> None:
 def run_stage(stage: str, export: Path, out: Path, stability: bool) -> dict[str, object]:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     cmd = [sys.executable, __file__, "--child", stage, "--export", str(export), "--out", str(out)] + (["--analyze-stability"] if stability else [])
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])

@@ -119,7 +119,8 @@ display(toolkit.prose(
 # codebook's name and hash on every row, its definitions in a companion file.
 
 # %%
-n_code = min(12, articles.height)
+# A fifth of the articles, at least a dozen: enough coded positives per frame for the classifier on larger corpora.
+n_code = min(max(12, articles.height // 5), articles.height)
 sample = toolkit.coding_sample(articles, n_code, scores=detections, by=None, date_column=None, seed=seed)
 sheet_dir = Path(tempfile.mkdtemp(prefix="coding-"))
 sheets = {c: toolkit.write_coding_sheet(sample, articles, paragraphs, sheet_dir / f"{c}.csv", codebook=codebook, coder=c) for c in ("ann", "bob")}
