@@ -31,16 +31,21 @@ OUTLETS = {"Harbour Times": 90, "Metro Daily": 70, "Valley Post": 30, "Coastal W
 COLUMNS = "outlet=source|media_name,title=headline|title,body=content|text,published=date|publish_date"
 
 
+POOL = ("talks officials ministry statement week analysts region agreement plan spokesman meeting governor council budget "
+        "report data survey court ruling police border port factory village market shares index bank rate growth forecast "
+        "school hospital road bridge rail airport harbour coast island district province capital mayor union strike protest").split()
+
+
 def _article(rng: random.Random, outlet: str, k: int) -> dict[str, str]:
+    """Distinct bodies: sentences of shuffled common words around a topic's terms (no shared templates, so no false syndication)."""
     topic = rng.choice(sorted(TOPICS))
     words = TOPICS[topic]
     paragraphs = []
-    for p in range(rng.randint(3, 5)):
-        a, b, c = rng.sample(words, 3)
-        paragraphs.append(
-            f"Officials in the region discussed {a} and {b} on day {k} of the week, paragraph {p}, "
-            f"while analysts said {c} would shape what comes next for {outlet.split()[0].lower()} readers."
-        )
+    for _ in range(rng.randint(3, 5)):
+        terms = rng.sample(words, 3)
+        filler = rng.sample(POOL, 14)
+        sentence = filler[:5] + [terms[0]] + filler[5:10] + [terms[1]] + filler[10:] + [terms[2]]
+        paragraphs.append(" ".join(sentence).capitalize() + f" ({k}).")
     if outlet == "Harbour Times":
         paragraphs.insert(1, "Sign up for our morning newsletter to get the latest news.")
     return {
