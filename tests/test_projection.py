@@ -205,3 +205,17 @@ def test_threshold_keeps_small_corpora_on_the_exact_path(monkeypatch, seed_embed
     assert seed_embeddings.height <= tp.EXACT_MAX_N
     monkeypatch.setattr(tp, "EXACT_MAX_N", seed_embeddings.height)
     assert project(seed_embeddings).equals(seed_coords)
+
+
+def test_project_dir_records_the_sampled_path(tmp_path, monkeypatch):
+    import toolkit.projection as tp
+
+    vectors, _ = _groups(400)
+    _frame(vectors).write_parquet(tmp_path / "embeddings.parquet")
+    params = read_map_params(project_dir(tmp_path))
+    assert "fit_sample" not in params and params["method"] == "umap"
+    monkeypatch.setattr(tp, "EXACT_MAX_N", 200)
+    monkeypatch.setattr(tp, "MAP_SAMPLE", 120)
+    params = read_map_params(project_dir(tmp_path))
+    assert params["fit_sample"] == 120 and params["pca_components"] == tp.MAP_PCA_COMPONENTS
+    assert params["method"].startswith("umap (fitted on a sample")

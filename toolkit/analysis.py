@@ -344,7 +344,12 @@ def _analyze(
     write_parquet(axis_scores, staging / "axis_scores.parquet")
     write_parquet(axes, staging / "axis_by_outlet.parquet")
     write_parquet(words, staging / "fightin_words.parquet")
-    write_map(coords, staging / "map.parquet", params={"random_state": random_state})
+    from toolkit import projection
+
+    map_params: dict[str, Any] = {"random_state": random_state}
+    if vectors.height > projection.EXACT_MAX_N:
+        map_params |= {"fit_sample": projection.MAP_SAMPLE, "pca_components": projection.MAP_PCA_COMPONENTS}
+    write_map(coords, staging / "map.parquet", params=map_params)
 
     rates = outlier_rates(clusters, chosen, articles)
     reps = representative_paragraphs(clusters, vectors, chosen, k=3)

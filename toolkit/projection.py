@@ -175,6 +175,9 @@ def project(
     random_state : int, default 0
         Seed. UMAP runs single-threaded with a seed, so the same input gives
         bit-identical coordinates on the same machine and library versions.
+        Above :data:`EXACT_MAX_N` paragraphs it also draws the
+        :data:`MAP_SAMPLE` paragraphs UMAP is fitted on (see the module
+        docstring).
 
     Returns
     -------
@@ -404,6 +407,10 @@ def project_dir(
         "model_fingerprint": fingerprints,
         "umap_version": _umap_version(),
     }
+    if coords.height > EXACT_MAX_N and not fell_back:
+        # Said only for the sampled path, so small corpora store exactly what they did.
+        params |= {"method": "umap (fitted on a sample, the rest by transform)", "fit_sample": MAP_SAMPLE,
+                   "pca_components": MAP_PCA_COMPONENTS}
     return write_map(coords, Path(out) if out is not None else corpus_dir / MAP_FILE, params=params)
 
 
