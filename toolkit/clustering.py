@@ -359,7 +359,7 @@ def _kmeans(vectors: np.ndarray, *, n_clusters: int | None, max_k: int, random_s
     if _cosine_spread(vectors) < 1e-9:
         return np.zeros(n, dtype=np.int64), {"k_by": "identical vectors"}
     # Large corpora: fit on a fixed sample (seed 0, whatever random_state), refine on all.
-    fit_rows = np.sort(np.random.default_rng(0).choice(n, FIT_SAMPLE, replace=False)) if n > EXACT_MAX_N else None
+    fit_rows = np.sort(np.random.default_rng(0).choice(n, min(FIT_SAMPLE, n), replace=False)) if n > EXACT_MAX_N else None
     vectors = _pca_directions(vectors, pca_components, exact=fit_rows is None)
     # Said only when sampled, so that small corpora report exactly as before.
     scale = {} if fit_rows is None else {"fit_sample": len(fit_rows), "fit_sample_seed": 0}
