@@ -24,12 +24,29 @@ twice the runner-up), article-level ARI. The baseline is the default
 (``method="hdbscan"``); targets are ARI >= 0.8 (seeds), >= 0.9 (noise),
 >= 0.8 (subsample) and topic ARI at least the baseline's.
 
-Part 2: time and peak RSS of clustering + a 2-D UMAP projection on
+Part 0b (``--agreement``, issue 12 item 4): the large-corpus paths
+against the exact ones on the same real paragraphs, forced by lowering
+the thresholds to a 20% sample (as 20k of 100k): ARI of the sampled
+k-means against the exact k-means (target >= 0.8), and for the map
+trustworthiness@10 and kNN@10 overlap with the exact UMAP map, beside two
+exact maps with different seeds as the yardstick.
+
+Part 2: time (wall and CPU) and peak RSS of clustering + a 2-D UMAP
+projection (+ the analyze stability check with ``--stability``) on
 synthetic paragraphs (seed vectors recombined with noise, dim 384), each
-size in a fresh subprocess; log-log slope of time and memory vs N.
+size and pipeline in a fresh subprocess; ``--pipelines``: ``toolkit``
+(default paths, sampled above 20k paragraphs), ``exact`` (the exact paths
+at every size, commit 63c9f62), ``hdbscan`` (UMAP + HDBSCAN + full map,
+before 63c9f62), ``bertopic`` (BERTopic defaults on the same vectors);
+the ratio toolkit / other per size, and log-log slopes with an
+extrapolation to 10^6. Numba compilation is paid in a warm-up and
+reported apart. On a shared machine read the CPU seconds (single-threaded
+with OMP_NUM_THREADS=1, so close to the wall time of an idle machine).
 
     python benchmarks/bench_cluster.py                      # both parts, sizes 1000 10000 100000
     python benchmarks/bench_cluster.py --sizes 1000 10000   # smaller scaling run
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_cluster.py --skip-bertopic --sizes 100000 --pipelines toolkit exact bertopic
+    nice -n 10 python benchmarks/bench_cluster.py --agreement --skip-bertopic --sizes
     python benchmarks/bench_cluster.py --skip-bertopic
     nice -n 10 python benchmarks/bench_cluster.py --real --skip-bertopic --sizes   # part 0 only
 """
@@ -252,6 +269,76 @@ def real(methods: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Sampled (large-corpus) paths against the exact ones, on real paragraphs
+
+AGREEMENT_SAMPLE_SHARE = 0.2  # 20k of 100k; the real set is smaller, so the share is kept, not the size
+
+
+def _knn(points: np.ndarray, k: int = 10, metric: str = "euclidean") -> np.ndarray:
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=k + 1, metric=metric).fit(points).kneighbors(points, return_distance=False)[:, 1:]
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean([len(set(x) & set(y)) / len(x) for x, y in zip(a.tolist(), b.tolist())]))
+
+
+def agreement() -> None:
+    """ARI of the sampled k-means path, and kNN@10 / trustworthiness of the sampled map, against the exact paths."""
+    import tempfile
+
+    from sklearn.manifold import trustworthiness
+    from sklearn.metrics import adjusted_rand_score
+
+    import toolkit.clustering as tc
+    import toolkit.projection as tp
+
+    if not VALIDATION.exists():
+        print(f"\n== agreement: {VALIDATION} not found, skipped ==")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        paragraphs, embeddings = real_inputs(Path(tmp))
+    n = paragraphs.height
+    sample = round(AGREEMENT_SAMPLE_SHARE * n)
+    print(f"\n== agreement on real paragraphs: {n} paragraphs (SemEval-2023 task 3, en); sampled paths forced with a "
+          f"{sample}-paragraph sample ({AGREEMENT_SAMPLE_SHARE:.0%}, as 20k of 100k) ==", flush=True)
+    emb = paragraphs.select("paragraph_id").join(embeddings, on="paragraph_id", how="left", maintain_order="left")
+    exact_max = (tc.EXACT_MAX_N, tp.EXACT_MAX_N, tc.FIT_SAMPLE, tp.MAP_SAMPLE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for seed in (0, 1):
+            mark = _clock()
+            exact, rep_e = tc.cluster_paragraphs_with_report(emb, paragraphs, random_state=seed)
+            t_exact = _since(mark)[1]
+            tc.EXACT_MAX_N, tc.FIT_SAMPLE = sample - 1, sample
+            mark = _clock()
+            sampled, rep_s = tc.cluster_paragraphs_with_report(emb, paragraphs, random_state=seed)
+            t_sampled = _since(mark)[1]
+            tc.EXACT_MAX_N, tc.FIT_SAMPLE = exact_max[0], exact_max[2]
+            ari = adjusted_rand_score(exact["cluster"].to_numpy(), sampled["cluster"].to_numpy())
+            print(f"clusters, seed {seed}: exact k={rep_e.n_clusters}, sampled k={rep_s.n_clusters}; ARI sampled vs exact {ari:.3f} "
+                  f"(target >= 0.8: {'met' if ari >= 0.8 else 'MISSED'}); CPU s {t_exact:.1f} exact, {t_sampled:.1f} sampled", flush=True)
+        unit = emb["embedding"].to_numpy().astype(np.float32)
+        unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+        high = _knn(unit, metric="cosine")
+        maps = {}
+        for name, seed, sampled_path in (("exact seed 0", 0, False), ("exact seed 1", 1, False), ("sampled seed 0", 0, True), ("sampled seed 1", 1, True)):
+            if sampled_path:
+                tp.EXACT_MAX_N, tp.MAP_SAMPLE = sample - 1, sample
+            mark = _clock()
+            maps[name] = tp.project(emb, random_state=seed).select("x", "y").to_numpy()
+            cpu = _since(mark)[1]
+            tp.EXACT_MAX_N, tp.MAP_SAMPLE = exact_max[1], exact_max[3]
+            trust = trustworthiness(unit, maps[name], n_neighbors=10, metric="cosine")
+            print(f"map {name:<15}: trustworthiness@10 {trust:.3f}, kNN@10 kept from 384-d {_overlap(_knn(maps[name]), high):.3f}, CPU s {cpu:.1f}", flush=True)
+        ref = _knn(maps["exact seed 0"])
+        for name in ("exact seed 1", "sampled seed 0", "sampled seed 1"):
+            print(f"map kNN@10 overlap with the exact seed-0 map: {name} {_overlap(_knn(maps[name]), ref):.3f}")
+        print("(two exact UMAP runs with different seeds are the yardstick: a sampled map that agrees with the exact one as well as another seed does is as faithful)")
+
+
+# ---------------------------------------------------------------------------
 # Scaling
 
 
@@ -269,94 +356,148 @@ def synthetic(n: int, corpus_dir: Path, seed: int = 0) -> pl.DataFrame:
     )
 
 
-def child(n: int, corpus_dir: Path) -> None:
-    """One size in this process; prints a JSON line."""
-    from toolkit.clustering import cluster_paragraphs_with_report
+PIPELINES = ("toolkit", "exact", "hdbscan", "bertopic")
+PIPELINE_NOTES = {
+    "toolkit": "default: sampled k-means fit + sampled UMAP above 20k paragraphs, exact below",
+    "exact": "commit 63c9f62: k-means best of 100 starts on all paragraphs, UMAP on all paragraphs",
+    "hdbscan": "before 63c9f62: UMAP 5-d + HDBSCAN, UMAP 2-d map on all paragraphs",
+    "bertopic": "BERTopic() defaults, fit_transform(docs, embeddings=...) (its own UMAP 5-d + HDBSCAN + c-TF-IDF; no map)",
+}
+
+
+def _clock() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return time.perf_counter(), usage.ru_utime + usage.ru_stime
+
+
+def _since(mark: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _clock()
+    return wall - mark[0], cpu - mark[1]
+
+
+def child(n: int, corpus_dir: Path, pipeline: str, stability: bool) -> None:
+    """One size and pipeline in this process; prints a JSON line."""
+    import toolkit.clustering as tc
+    import toolkit.projection as tp
+    from toolkit.analysis import stability_paragraphs
+    from toolkit.clustering import cluster_paragraphs_with_report, cluster_stability
     from toolkit.projection import project
 
-    import tracemalloc
-
+    if pipeline in ("exact", "hdbscan"):
+        tc.EXACT_MAX_N = tp.EXACT_MAX_N = 10**12
+    method = "hdbscan" if pipeline == "hdbscan" else "kmeans"
+    frame = synthetic(n, corpus_dir)
+    # Articles of 20 paragraphs, for the stability check's article draws.
+    paragraphs = frame.select("paragraph_id", "text", (pl.int_range(pl.len()) // 20).cast(pl.String).alias("article_id"))
+    vectors = frame.select("paragraph_id", "embedding")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # Warm-up on 300 rows: numba compiles UMAP's kernels once per process
         # (~15 s); that fixed cost is reported separately, not as scaling.
         warm = synthetic(300, corpus_dir, seed=1)
-        start = time.perf_counter()
-        cluster_paragraphs_with_report(warm.select("paragraph_id", "embedding"), warm.select("paragraph_id", "text"))
-        project(warm.select("paragraph_id", "embedding"))
-        t_warm = time.perf_counter() - start
-    frame = synthetic(n, corpus_dir)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        start = time.perf_counter()
-        _, report = cluster_paragraphs_with_report(frame.select("paragraph_id", "embedding"), frame.select("paragraph_id", "text"))
-        t_cluster = time.perf_counter() - start
-        start = time.perf_counter()
-        project(frame.select("paragraph_id", "embedding"))
-        t_project = time.perf_counter() - start
-    traced_peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps(
-            {
-                "n": n,
-                "cluster_s": t_cluster,
-                "project_s": t_project,
-                "peak_rss_mb": rss / 1024,
-                "rss_before_mb": rss_before / 1024,
-                "traced_peak_mb": traced_peak / 2**20,
-                "warmup_s": t_warm,
-                "n_clusters": report.n_clusters,
-                "outlier_share": report.outlier_share,
-            }
-        )
-    )
+        mark = _clock()
+        if pipeline == "bertopic":
+            _bertopic(warm)
+        else:
+            cluster_paragraphs_with_report(warm.select("paragraph_id", "embedding"), warm.select("paragraph_id", "text"), method=method)
+            project(warm.select("paragraph_id", "embedding"))
+            if pipeline == "toolkit":
+                # The sampled map compiles pynndescent's search and UMAP's transform kernels too.
+                saved = tp.EXACT_MAX_N, tp.MAP_SAMPLE
+                tp.EXACT_MAX_N, tp.MAP_SAMPLE = 3000, 3000
+                project(synthetic(6000, corpus_dir, seed=1).select("paragraph_id", "embedding"))
+                tp.EXACT_MAX_N, tp.MAP_SAMPLE = saved
+        t_warm = _since(mark)[0]
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        row: dict = {"n": n, "pipeline": pipeline, "warmup_s": t_warm, "rss_before_mb": rss_before / 1024}
+        if pipeline == "bertopic":
+            mark = _clock()
+            labels = _bertopic(frame)
+            row["cluster_s"], row["cluster_cpu_s"] = _since(mark)
+            row["project_s"] = row["project_cpu_s"] = 0.0
+            row["n_clusters"] = int(len(set(labels[labels >= 0].tolist())))
+            row["outlier_share"] = float((labels < 0).mean())
+        else:
+            mark = _clock()
+            _, report = cluster_paragraphs_with_report(vectors, paragraphs, method=method)
+            row["cluster_s"], row["cluster_cpu_s"] = _since(mark)
+            row["rss_cluster_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            mark = _clock()
+            project(vectors)
+            row["project_s"], row["project_cpu_s"] = _since(mark)
+            row["n_clusters"], row["outlier_share"] = report.n_clusters, report.outlier_share
+            if stability:
+                mark = _clock()
+                on, _ = stability_paragraphs(paragraphs) if pipeline == "toolkit" else (paragraphs, None)
+                cluster_stability(vectors.join(on.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left"), on,
+                                  seeds=[0, 1, 2, 3, 4], method=method)
+                row["stability_s"], row["stability_cpu_s"] = _since(mark)
+                row["stability_n"] = on.height
+    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(row))
 
 
+def _bertopic(frame: pl.DataFrame) -> np.ndarray:
+    from bertopic import BERTopic
 
-def scaling(sizes: list[int], corpus_dir: Path, timeout: float) -> None:
-    print("\n== scaling: clustering (UMAP 5-d + HDBSCAN + labels) and a 2-D UMAP map, dim 384, one subprocess per size ==")
-    print(f"{'N':>8}{'cluster s':>12}{'map s':>10}{'total s':>10}{'peak RSS MB':>13}{'traced MB':>11}{'clusters':>10}{'outliers':>10}")
-    rows = []
+    words = np.array(["trade", "tariff", "missile", "election", "flood", "court", "vaccine", "border", "summit", "budget"])
+    rng = np.random.default_rng(0)
+    docs = [" ".join(words[rng.integers(0, len(words), 8)]) for _ in range(frame.height)]
+    topics, _ = BERTopic().fit_transform(docs, embeddings=frame["embedding"].to_numpy())
+    return np.asarray(topics)
+
+
+def scaling(sizes: list[int], corpus_dir: Path, timeout: float, pipelines: list[str], stability: bool) -> None:
+    print("\n== scaling: clustering + 2-D map (+ stability), synthetic 384-d paragraphs, one subprocess per size and pipeline ==")
+    for name in pipelines:
+        print(f"  {name}: {PIPELINE_NOTES[name]}")
+    print(f"{'N':>8} {'pipeline':<9}{'cluster s':>10}{'(cpu)':>8}{'map s':>8}{'(cpu)':>8}{'stab s':>8}{'(on N)':>8}{'total s':>9}{'(cpu)':>8}"
+          f"{'peak MB':>9}{'k':>4}{'outl.':>7}", flush=True)
+    rows: dict[str, list[dict]] = {name: [] for name in pipelines}
     for n in sizes:
-        try:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", str(n), "--corpus", str(corpus_dir)],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=True,
-            )
-        except subprocess.TimeoutExpired:
-            print(f"{n:>8}  exceeded the {timeout:.0f} s limit; larger sizes skipped")
-            break
-        except subprocess.CalledProcessError as err:
-            print(f"{n:>8}  failed: {err.stderr.strip().splitlines()[-1] if err.stderr else err}")
-            break
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        total = row["cluster_s"] + row["project_s"]
-        print(
-            f"{n:>8}{row['cluster_s']:>12.1f}{row['project_s']:>10.1f}{total:>10.1f}{row['peak_rss_mb']:>13.0f}{row['traced_peak_mb']:>11.0f}"
-            f"{row['n_clusters']:>10}{row['outlier_share']:>10.3f}"
-        )
-    if len(rows) >= 2:
-        n = np.log([r["n"] for r in rows])
-        t = np.log([r["cluster_s"] + r["project_s"] for r in rows])
-        m = np.log([r["peak_rss_mb"] for r in rows])
-        tm = np.log([r["traced_peak_mb"] for r in rows])
-        print(f"numba warm-up (once per process, not in the times above): {rows[0]['warmup_s']:.1f} s")
-        print(
-            f"log-log slope over N = {[r['n'] for r in rows]}: time {np.polyfit(n, t, 1)[0]:.2f}, "
-            f"peak RSS {np.polyfit(n, m, 1)[0]:.2f}, traced allocations {np.polyfit(n, tm, 1)[0]:.2f}"
-        )
-        for a, b in itertools.pairwise(rows):
-            ratio = b["n"] / a["n"]
-            tt = (b["cluster_s"] + b["project_s"]) / (a["cluster_s"] + a["project_s"])
-            print(f"  {a['n']} -> {b['n']} (x{ratio:.0f}): time x{tt:.1f} (slope {math.log(tt) / math.log(ratio):.2f}), RSS x{b['peak_rss_mb'] / a['peak_rss_mb']:.2f}")
+        for name in pipelines:
+            if rows[name] and rows[name][-1] is None:
+                continue
+            cmd = [sys.executable, __file__, "--child", str(n), "--pipeline", name, "--corpus", str(corpus_dir)]
+            if stability:
+                cmd.append("--stability")
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+            except subprocess.TimeoutExpired:
+                print(f"{n:>8} {name:<9} exceeded the {timeout:.0f} s limit; larger sizes skipped", flush=True)
+                rows[name].append(None)
+                continue
+            except subprocess.CalledProcessError as err:
+                print(f"{n:>8} {name:<9} failed: {err.stderr.strip().splitlines()[-1] if err.stderr else err}", flush=True)
+                rows[name].append(None)
+                continue
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            row["total_s"] = row["cluster_s"] + row["project_s"] + row.get("stability_s", 0.0)
+            row["total_cpu_s"] = row["cluster_cpu_s"] + row["project_cpu_s"] + row.get("stability_cpu_s", 0.0)
+            rows[name].append(row)
+            stab = f"{row['stability_s']:>8.1f}{row['stability_n']:>8}" if "stability_s" in row else f"{'-':>8}{'-':>8}"
+            print(f"{n:>8} {name:<9}{row['cluster_s']:>10.1f}{row['cluster_cpu_s']:>8.1f}{row['project_s']:>8.1f}{row['project_cpu_s']:>8.1f}{stab}"
+                  f"{row['total_s']:>9.1f}{row['total_cpu_s']:>8.1f}{row['peak_rss_mb']:>9.0f}{row['n_clusters']:>4}{row['outlier_share']:>7.3f}", flush=True)
+        base = rows.get("toolkit", [])
+        if base and base[-1] is not None and base[-1]["n"] == n:
+            for name in pipelines:
+                other = rows[name][-1] if rows[name] else None
+                if name != "toolkit" and other is not None and other["n"] == n:
+                    print(f"{n:>8} toolkit / {name}: time x{base[-1]['total_s'] / other['total_s']:.3f} (CPU x{base[-1]['total_cpu_s'] / other['total_cpu_s']:.3f}), "
+                          f"peak RSS x{base[-1]['peak_rss_mb'] / other['peak_rss_mb']:.3f}", flush=True)
+    for name, got in rows.items():
+        got = [r for r in got if r is not None]
+        if len(got) >= 2:
+            n = np.log([r["n"] for r in got])
+            t = np.log([r["cluster_s"] + r["project_s"] for r in got])
+            c = np.log([r["cluster_cpu_s"] + r["project_cpu_s"] for r in got])
+            m = np.log([r["peak_rss_mb"] for r in got])
+            slope_t, slope_c, slope_m = np.polyfit(n, t, 1)[0], np.polyfit(n, c, 1)[0], np.polyfit(n, m, 1)[0]
+            last = got[-1]
+            scale = 1_000_000 / last["n"]
+            print(f"{name}: log-log slope over N = {[r['n'] for r in got]} (cluster + map): time {slope_t:.2f}, CPU {slope_c:.2f}, peak RSS {slope_m:.2f}; "
+                  f"extrapolated to 1M from N = {last['n']}: {(last['cluster_s'] + last['project_s']) * scale ** slope_t:.0f} s, "
+                  f"{(last['cluster_cpu_s'] + last['project_cpu_s']) * scale ** slope_c:.0f} CPU s, {last['peak_rss_mb'] * scale ** slope_m:.0f} MB")
 
 
 def main() -> None:
@@ -367,17 +508,24 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per size")
     parser.add_argument("--real", action="store_true", help="stability and topic recovery on the shared validation set's paragraphs")
     parser.add_argument("--methods", nargs="+", default=["hdbscan", "kmeans"], help="methods for --real; hdbscan is the baseline")
+    parser.add_argument("--pipelines", nargs="+", default=["toolkit", "exact"], choices=PIPELINES,
+                        help="scaling pipelines; the first is the one compared (default: toolkit, exact)")
+    parser.add_argument("--stability", action="store_true", help="add the analyze stability check (9 clusterings) to each scaling run")
+    parser.add_argument("--agreement", action="store_true", help="sampled paths against the exact ones on the real paragraphs")
+    parser.add_argument("--pipeline", default="toolkit", choices=PIPELINES, help=argparse.SUPPRESS)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.corpus)
+        child(args.child, args.corpus, args.pipeline, args.stability)
         return
     if args.real:
         real(args.methods)
+    if args.agreement:
+        agreement()
     if not args.skip_bertopic:
         compare(args.corpus)
     if args.sizes:
-        scaling(args.sizes, args.corpus, args.timeout)
+        scaling(args.sizes, args.corpus, args.timeout, args.pipelines, args.stability)
 
 
 if __name__ == "__main__":

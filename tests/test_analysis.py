@@ -296,3 +296,22 @@ def test_analyze_progress_lines_go_to_stderr_when_asked(analysed, tmp_path, caps
     assert "projecting the map (UMAP)" in stages and all(line.startswith("analyze [") for line in err)
     analyze_dir(folder, stability_seeds=(), figures=False, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_stability_runs_on_whole_articles_above_the_threshold():
+    """Issue 12 item 4: large corpora re-cluster a documented article sample for stability; small ones use everything."""
+    from toolkit.analysis import STABILITY_MAX_N, stability_paragraphs
+
+    sizes = [1, 7, 3, 12, 5, 9, 2, 30, 4, 6]  # paragraphs per article, uneven on purpose
+    rows = [(f"a{a}", f"a{a}-{i:03d}") for a, size in enumerate(sizes) for i in range(size)]
+    paragraphs = pl.DataFrame(rows, schema={"article_id": pl.String, "paragraph_id": pl.String}, orient="row")
+    same, info = stability_paragraphs(paragraphs)
+    assert paragraphs.height <= STABILITY_MAX_N and info is None and same.equals(paragraphs)
+    sample, info = stability_paragraphs(paragraphs, seed=3, max_n=40)
+    assert 0 < sample.height <= 40 and info["paragraphs"] == sample.height and info["of_paragraphs"] == sum(sizes)
+    # Whole articles only, in input order, and the same draw again.
+    kept = sample.group_by("article_id").len()
+    assert all(sizes[int(a[1:])] == n for a, n in kept.iter_rows())
+    assert sample["paragraph_id"].to_list() == sorted(sample["paragraph_id"].to_list(), key=paragraphs["paragraph_id"].to_list().index)
+    assert stability_paragraphs(paragraphs, seed=3, max_n=40)[0].equals(sample)
+    assert info["articles"] == kept.height

@@ -318,3 +318,26 @@ def test_documented_defaults_match_the_code():
     assert "Ward linkage on the unit vectors" in docs and "Ward clustering of the unit vectors" in doc
     assert 'linkage="ward"' in inspect.getsource(tc._agglomerative)
     assert "average-linkage" not in tc.__doc__
+
+
+def test_large_corpora_fit_on_a_sample_and_refine_on_all(monkeypatch):
+    """Issue 12 item 4: above EXACT_MAX_N the components and starts are fitted on a fixed sample, then refined on every paragraph."""
+    from sklearn.metrics import adjusted_rand_score
+
+    emb, par = synthetic(400, groups=4)
+    exact, exact_report = tc.cluster_paragraphs_with_report(emb, par, random_state=0)
+    assert "fit_sample" not in exact_report.params  # the exact path reports as before
+    monkeypatch.setattr(tc, "EXACT_MAX_N", 200)
+    monkeypatch.setattr(tc, "FIT_SAMPLE", 80)
+    sampled, report = tc.cluster_paragraphs_with_report(emb, par, random_state=0)
+    assert report.params["fit_sample"] == 80 and report.params["k"] == 4
+    # Every paragraph, not only the sample, gets its group.
+    assert adjusted_rand_score(np.arange(400) % 4, sampled["cluster"].to_numpy()) == 1.0
+    assert adjusted_rand_score(exact["cluster"].to_numpy(), sampled["cluster"].to_numpy()) == 1.0
+    # Deterministic, and the sample does not move with the seed.
+    assert sampled.equals(tc.cluster_paragraphs(emb, par, random_state=0))
+    assert tc.cluster_paragraphs(emb, par, random_state=3)["cluster"].to_list() == sampled["cluster"].to_list()
+    # A fixed k takes the same path.
+    fixed, fixed_report = tc.cluster_paragraphs_with_report(emb, par, n_clusters=2)
+    assert fixed_report.params["fit_sample"] == 80 and fixed["cluster"].n_unique() == 2
+

@@ -165,3 +165,57 @@ def test_missing_map_is_a_readable_error(tmp_path):
         read_map(tmp_path / "map.parquet")
     with pytest.raises(MapError, match="embeddings.parquet"):
         project_dir(tmp_path)
+
+
+def _groups(n: int, groups: int = 4, dim: int = 24, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    label = np.arange(n) % groups
+    vectors = np.eye(dim)[label] + 0.08 * rng.standard_normal((n, dim))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True), label
+
+
+def test_large_corpora_fit_on_a_sample_and_transform_the_rest(monkeypatch):
+    """Issue 12 item 4: above EXACT_MAX_N, UMAP is fitted on a sample and the rest placed by transform; still deterministic."""
+    import toolkit.projection as tp
+
+    vectors, label = _groups(600)
+    frame = _frame(vectors)
+    exact = project(frame)
+    monkeypatch.setattr(tp, "EXACT_MAX_N", 300)
+    monkeypatch.setattr(tp, "MAP_SAMPLE", 150)
+    coords = project(frame)
+    assert coords.schema == COORDS_SCHEMA
+    assert coords["paragraph_id"].to_list() == frame["paragraph_id"].to_list()
+    assert not coords.equals(exact)  # the sampled path ran
+    again = project(frame)
+    assert again["x"].to_numpy().tobytes() == coords["x"].to_numpy().tobytes()
+    assert again["y"].to_numpy().tobytes() == coords["y"].to_numpy().tobytes()
+    assert not project(frame, random_state=1).equals(coords)
+    # Transformed points land among their own group: nearest 2-D neighbour in the same group.
+    xy = coords.select("x", "y").to_numpy()
+    dist = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(dist, np.inf)
+    assert (label[dist.argmin(axis=1)] == label).mean() > 0.98
+
+
+def test_threshold_keeps_small_corpora_on_the_exact_path(monkeypatch, seed_embeddings, seed_coords):
+    """At or below EXACT_MAX_N nothing changes: the seeds' map is the exact UMAP, bit for bit."""
+    import toolkit.projection as tp
+
+    assert seed_embeddings.height <= tp.EXACT_MAX_N
+    monkeypatch.setattr(tp, "EXACT_MAX_N", seed_embeddings.height)
+    assert project(seed_embeddings).equals(seed_coords)
+
+
+def test_project_dir_records_the_sampled_path(tmp_path, monkeypatch):
+    import toolkit.projection as tp
+
+    vectors, _ = _groups(400)
+    _frame(vectors).write_parquet(tmp_path / "embeddings.parquet")
+    params = read_map_params(project_dir(tmp_path))
+    assert "fit_sample" not in params and params["method"] == "umap"
+    monkeypatch.setattr(tp, "EXACT_MAX_N", 200)
+    monkeypatch.setattr(tp, "MAP_SAMPLE", 120)
+    params = read_map_params(project_dir(tmp_path))
+    assert params["fit_sample"] == 120 and params["pca_components"] == tp.MAP_PCA_COMPONENTS
+    assert params["method"].startswith("umap (fitted on a sample")

@@ -57,6 +57,11 @@ from toolkit.atomic import write_json, write_parquet
 from toolkit.errors import ToolkitError
 
 STABILITY_SEEDS = (0, 1, 2, 3, 4)
+#: Above this many analysed paragraphs the stability check (9 clustering
+#: runs) runs on whole articles drawn with ``random_state`` until this many
+#: paragraphs, and the report says so (``stability_sample``); the clusters
+#: and the map themselves always use every paragraph.
+STABILITY_MAX_N = 20_000
 #: Columns the analysis map can be coloured by (the first colours the static map).
 MAP_COLOURS = ("outlet", "outlet_country", "cluster_label", "event_label")
 #: Map-data columns that do not come from the articles frame.
@@ -150,6 +155,38 @@ def analysis_paragraphs(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.
     return paragraphs.join(canonical, on="article_id", how="semi", maintain_order="left").filter(
         pl.col("kind").is_in(["body", "deck"])
     )
+
+
+def stability_paragraphs(paragraphs: pl.DataFrame, *, seed: int = 0, max_n: int | None = None) -> tuple[pl.DataFrame, dict[str, Any] | None]:
+    """The paragraphs the stability check runs on: all, or whole articles drawn until ``max_n`` paragraphs.
+
+    Parameters
+    ----------
+    paragraphs : pl.DataFrame
+        The analysed paragraphs (``paragraph_id``, ``article_id``).
+    seed : int, default 0
+        Seed of the article draw.
+    max_n : int, optional
+        Largest sample; default :data:`STABILITY_MAX_N`.
+
+    Returns
+    -------
+    (pl.DataFrame, dict or None)
+        The paragraphs in input order, and what was drawn (None when all).
+    """
+    import numpy as np
+
+    max_n = STABILITY_MAX_N if max_n is None else max_n
+    if paragraphs.height <= max_n:
+        return paragraphs, None
+    sizes = paragraphs.group_by("article_id", maintain_order=True).len()
+    order = np.random.default_rng(seed).permutation(sizes.height)
+    taken = np.cumsum(sizes["len"].to_numpy()[order]) <= max_n
+    keep = sizes["article_id"].gather(order[taken])
+    sample = paragraphs.filter(pl.col("article_id").is_in(keep.implode()))
+    info = {"paragraphs": sample.height, "articles": int(taken.sum()), "of_paragraphs": paragraphs.height,
+            "of_articles": sizes.height, "seed": seed, "max_n": max_n, "why": "stability re-clusters 9 times; large corpora use whole articles drawn at random"}
+    return sample, info
 
 
 def frame_detections(articles: pl.DataFrame, paragraphs: pl.DataFrame, embeddings: pl.DataFrame, *, codebook: str = "policy_frames") -> pl.DataFrame:
@@ -307,13 +344,21 @@ def _analyze(
     write_parquet(axis_scores, staging / "axis_scores.parquet")
     write_parquet(axes, staging / "axis_by_outlet.parquet")
     write_parquet(words, staging / "fightin_words.parquet")
-    write_map(coords, staging / "map.parquet", params={"random_state": random_state})
+    from toolkit import projection
+
+    map_params: dict[str, Any] = {"random_state": random_state}
+    if vectors.height > projection.EXACT_MAX_N:
+        map_params |= {"fit_sample": projection.MAP_SAMPLE, "pca_components": projection.MAP_PCA_COMPONENTS}
+    write_map(coords, staging / "map.parquet", params=map_params)
 
     rates = outlier_rates(clusters, chosen, articles)
     reps = representative_paragraphs(clusters, vectors, chosen, k=3)
     if stability_seeds:
-        stage(f"cluster stability ({len(stability_seeds)} seeds, 1e-6 noise, 3 article subsamples)")
-    stability = (cluster_stability(vectors, chosen, seeds=list(stability_seeds), outlier_policy=outlier_policy, **cluster_options)
+        stage(f"cluster stability ({len(stability_seeds)} seeds, 1e-6 noise, 3 article subsamples"
+              f"{'' if chosen.height <= STABILITY_MAX_N else f'; on articles drawn up to {STABILITY_MAX_N} paragraphs'})")
+    stability_on, stability_sample = stability_paragraphs(chosen, seed=random_state)
+    stability = (cluster_stability(vectors.join(stability_on.select("paragraph_id"), on="paragraph_id", how="semi", maintain_order="left"),
+                                   stability_on, seeds=list(stability_seeds), outlier_policy=outlier_policy, **cluster_options)
                  if stability_seeds else None)
 
     if figures:
@@ -355,6 +400,7 @@ def _analyze(
         "outlier_rates_by_outlet": rates.to_dicts(),
         "stability": stability.to_dicts() if stability is not None else None,
         "stability_summary": _stability_summary(stability),
+        **({"stability_sample": stability_sample} if stability_sample and stability is not None else {}),
         "events": events.group_by("event_id", "event_label").len(name="n_articles").sort("event_id").to_dicts(),
         "framing": framing["report"],
         "frame_detections": {

@@ -15,6 +15,15 @@ Small corpora: ``n_neighbors`` is capped to ``N - 1``; below
 cannot run) the projection falls back to PCA on the embeddings, with a
 :class:`MapFallbackWarning`. One paragraph sits at (0, 0); two sit on the
 x-axis. An empty or malformed frame raises :class:`MapError`.
+
+Large corpora: above :data:`EXACT_MAX_N` paragraphs the unit vectors are
+reduced to :data:`MAP_PCA_COMPONENTS` principal components, UMAP is fitted
+on a sample of :data:`MAP_SAMPLE` paragraphs (drawn with ``random_state``)
+and every other paragraph is placed by ``UMAP.transform`` (its neighbours
+in the sample, then a short seeded optimisation with the sample fixed).
+Same input and seed, same coordinates; at or below the threshold the exact
+path runs unchanged. Agreement with the exact map and timings are in
+``docs/clustering.md``.
 """
 
 from __future__ import annotations
@@ -35,6 +44,12 @@ COORDS_SCHEMA: pl.Schema = pl.Schema({"paragraph_id": pl.String, "x": pl.Float32
 # Laplacian (k = n_components + 1 = 3), so N = 3 fails inside scipy.
 MIN_UMAP_POINTS = 4
 MAP_FILE = "map.parquet"
+#: Above this many paragraphs UMAP is fitted on a sample and the rest transformed.
+EXACT_MAX_N = 20_000
+#: Paragraphs UMAP is fitted on above :data:`EXACT_MAX_N`.
+MAP_SAMPLE = 20_000
+#: Principal components of the unit vectors UMAP sees above :data:`EXACT_MAX_N`.
+MAP_PCA_COMPONENTS = 50
 PARAMS_KEY = "toolkit.map_params"
 
 
@@ -160,6 +175,9 @@ def project(
     random_state : int, default 0
         Seed. UMAP runs single-threaded with a seed, so the same input gives
         bit-identical coordinates on the same machine and library versions.
+        Above :data:`EXACT_MAX_N` paragraphs it also draws the
+        :data:`MAP_SAMPLE` paragraphs UMAP is fitted on (see the module
+        docstring).
 
     Returns
     -------
@@ -197,6 +215,8 @@ def project(
             stacklevel=2,
         )
         xy = pca_2d(matrix)
+    elif n > EXACT_MAX_N:
+        xy = _umap_2d_sampled(matrix, n_neighbors=int(n_neighbors), min_dist=min_dist, metric=metric, random_state=int(random_state))
     else:
         xy = _umap_2d(matrix, n_neighbors=min(int(n_neighbors), n - 1), min_dist=min_dist, metric=metric, random_state=int(random_state))
     return pl.DataFrame(
@@ -233,6 +253,39 @@ def _umap_2d(matrix: np.ndarray, *, n_neighbors: int, min_dist: float, metric: s
         xy = np.asarray(xy, dtype=np.float64)
         if not np.isfinite(xy).all():
             xy = _pca_fallback(matrix, ValueError("UMAP returned non-finite coordinates"))
+    return xy
+
+
+def _umap_2d_sampled(matrix: np.ndarray, *, n_neighbors: int, min_dist: float, metric: str, random_state: int) -> np.ndarray:
+    """UMAP fitted on :data:`MAP_SAMPLE` rows (PCA to :data:`MAP_PCA_COMPONENTS` first), the rest placed by ``transform``."""
+    from sklearn.decomposition import PCA
+
+    n = matrix.shape[0]
+    rows = np.sort(np.random.default_rng(random_state).choice(n, min(MAP_SAMPLE, n), replace=False))
+    unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), np.float32(1e-12))
+    dims = min(MAP_PCA_COMPONENTS, len(rows) - 1, matrix.shape[1])
+    # Exact SVD on the sample only: same input, same components.
+    reduced = PCA(n_components=dims, svd_solver="full").fit(unit[rows]).transform(unit).astype(np.float32)
+    del unit
+    umap = _umap_module()
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(rows) - 1), min_dist=min_dist, metric=metric,
+                        random_state=random_state, n_jobs=1)
+    xy = np.empty((n, 2), dtype=np.float64)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Spectral initialisation failed", category=UserWarning)
+            reducer.fit(reduced[rows])
+            rest = np.setdiff1d(np.arange(n), rows, assume_unique=True)
+            xy[rows] = reducer.embedding_
+            # transform is seeded by the model's transform_seed and runs single-threaded when random_state is set.
+            xy[rest] = reducer.transform(reduced[rest])
+    except ValueError as exc:
+        if "metric" in str(exc).lower():
+            msg = f"got metric={metric!r}, expected a metric UMAP knows such as 'cosine' or 'euclidean' ({exc})"
+            raise MapError(msg) from exc
+        raise
+    if not np.isfinite(xy).all():
+        xy = _pca_fallback(matrix, ValueError("UMAP returned non-finite coordinates"))
     return xy
 
 
@@ -354,6 +407,10 @@ def project_dir(
         "model_fingerprint": fingerprints,
         "umap_version": _umap_version(),
     }
+    if coords.height > EXACT_MAX_N and not fell_back:
+        # Said only for the sampled path, so small corpora store exactly what they did.
+        params |= {"method": "umap (fitted on a sample, the rest by transform)", "fit_sample": MAP_SAMPLE,
+                   "pca_components": MAP_PCA_COMPONENTS}
     return write_map(coords, Path(out) if out is not None else corpus_dir / MAP_FILE, params=params)
 
 
