@@ -31,9 +31,13 @@ OUTLETS = {"Harbour Times": 90, "Metro Daily": 70, "Valley Post": 30, "Coastal W
 COLUMNS = "outlet=source|media_name,title=headline|title,body=content|text,published=date|publish_date"
 
 
-POOL = ("talks officials ministry statement week analysts region agreement plan spokesman meeting governor council budget "
-        "report data survey court ruling police border port factory village market shares index bank rate growth forecast "
-        "school hospital road bridge rail airport harbour coast island district province capital mayor union strike protest").split()
+# Each topic has its own everyday vocabulary, so the clusters are clear (k-means converges fast)
+# while every body is a fresh shuffle (no shared templates, so no false syndication).
+POOLS = {
+    "tariffs": "market shares index bank rate growth forecast factory port budget investors prices importers quota".split(),
+    "missiles": "border coast island command navy troops alert sirens launchpad satellite sensors interceptors garrison".split(),
+    "floods": "village road bridge rail school hospital district province mayor volunteers mud damage shelter".split(),
+}
 
 
 def _article(rng: random.Random, outlet: str, k: int) -> dict[str, str]:
@@ -43,7 +47,7 @@ def _article(rng: random.Random, outlet: str, k: int) -> dict[str, str]:
     paragraphs = []
     for _ in range(rng.randint(3, 5)):
         terms = rng.sample(words, 3)
-        filler = rng.sample(POOL, 14)
+        filler = rng.sample(POOLS[topic], 13) + [rng.choice(("talks", "officials", "statement", "report"))]
         sentence = filler[:5] + [terms[0]] + filler[5:10] + [terms[1]] + filler[10:] + [terms[2]]
         paragraphs.append(" ".join(sentence).capitalize() + f" ({k}).")
     if outlet == "Harbour Times":
