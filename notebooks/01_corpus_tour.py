@@ -219,7 +219,8 @@ display(toolkit.prose(
     f"**{copies.height}** blocks are same-outlet copies; **{syndicated.height}** "
     f"{'story is' if syndicated.height == 1 else 'stories are'} syndicated wire copy run by more than one outlet"
     + (f" ({'; '.join(', '.join(toolkit.escape_markdown(x) for x in o) for o in syndicated['outlets'].to_list())})." if syndicated.height else ".")
-    + f" The highest containment between two copies is **{pairs['containment'].max() if pairs.height else float('nan'):.2f}**."
+    + (f" The highest containment between two copies is **{pairs['containment'].max():.2f}**." if pairs.height
+       else " No two blocks share enough text to be copies.")
 ))
 
 # %% [markdown]

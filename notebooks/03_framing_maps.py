@@ -108,7 +108,8 @@ n_single = per_outlet.filter(pl.col("articles") == 1).height
 largest = per_outlet.row(0, named=True)
 display(per_outlet)
 display(toolkit.prose(
-    f"**{n_single}** of the **{per_outlet.height}** outlets have a single article, so their intervals below are NaN: "
+    f"**{n_single}** of the **{per_outlet.height}** outlets {'has' if n_single == 1 else 'have'} a single article, so "
+    f"{'its share has' if n_single == 1 else 'their shares have'} no interval below (missing, not zero-width): "
     f"the corpus **describes** what they wrote, it does not **compare** them. Outlets with enough articles for an "
     f"interval (at least **{MIN_CI_ARTICLES['wilson']}**): "
     f"{', '.join(f'**{toolkit.escape_markdown(o)}** (**{n}**)' for o, n in per_outlet.filter(pl.col('articles') >= MIN_CI_ARTICLES['wilson']).iter_rows()) or 'none'}. "
@@ -215,12 +216,14 @@ focus_rows = shares.filter(pl.col("outlet") == focus).sort("estimate", descendin
 top = focus_rows.row(0, named=True)
 display(toolkit.prose(
     f"**{toolkit.escape_markdown(focus)}** (**{top['n_articles']}** articles, **{top['n_paragraphs']}** paragraphs): **{toolkit.escape_markdown(top['category'])}** is "
-    f"**{top['estimate']:.0%}** of its paragraphs (CI **{top['ci_low']:.0%}**–**{top['ci_high']:.0%}**; pooled "
+    f"**{top['estimate']:.0%}** of its paragraphs ("
+    + (f"CI **{top['ci_low']:.0%}**–**{top['ci_high']:.0%}**" if top["ci_low"] == top["ci_low"] else "no interval: too few articles")
+    + f"; pooled "
     f"**{top['pooled_share']:.0%}**; random-label band **{top['baseline_low']:.0%}**–**{top['baseline_high']:.0%}**; "
     f"q = **{top['q_value']:.2f}**). Over all **{shares.height}** outlet × frame tests, "
     f"**{shares.filter(pl.col('q_value') < 0.05).height}** have q below five per cent. "
-    f"**{shares.filter(pl.col('ci_low').is_nan()).select('outlet').n_unique()}** outlets have NaN intervals "
-    f"(fewer than **{MIN_CI_ARTICLES['wilson']}** articles)."
+    + (lambda k: f"**{k}** outlet{'s have' if k != 1 else ' has'} no interval ")(shares.filter(pl.col('ci_low').is_nan()).select('outlet').n_unique())
+    + f"(fewer than **{MIN_CI_ARTICLES['wilson']}** articles)."
 ))
 
 # %% [markdown]
