@@ -243,8 +243,9 @@ def analyze_dir(
         HDBSCAN's smallest cluster ("hdbscan").
     color_by : tuple of str
         Columns the interactive map can be coloured by (the first one
-        colours the static map); any column of the map data, including
-        ``frame`` and columns carried from the user's table.
+        colours the static map): ``outlet``, ``outlet_country``,
+        ``cluster_label``, ``event_label``, or another column of the
+        paragraphs' articles (``section``, ``layout``, ...).
     progress : bool, optional
         One line per stage on stderr; None shows it when stderr is a
         terminal (and not under CI).
