@@ -64,6 +64,8 @@ STABILITY_SEEDS = (0, 1, 2, 3, 4)
 STABILITY_MAX_N = 20_000
 #: Columns the analysis map can be coloured by (the first colours the static map).
 MAP_COLOURS = ("outlet", "outlet_country", "cluster_label", "event_label")
+#: Article columns :func:`toolkit.maps.map_data` carries to the map.
+_MAP_ARTICLE_COLUMNS = ("outlet", "outlet_country", "title", "published", "story_id", "duplicate_of")
 #: Map-data columns that do not come from the articles frame.
 _MAP_OWN_COLUMNS = ("paragraph_id", "article_id", "position", "kind", "text", "cluster", "cluster_label", "event_id", "event_label")
 
@@ -244,8 +246,9 @@ def analyze_dir(
     color_by : tuple of str
         Columns the interactive map can be coloured by (the first one
         colours the static map): ``outlet``, ``outlet_country``,
-        ``cluster_label``, ``event_label``, or another column of the
-        paragraphs' articles (``section``, ``layout``, ...).
+        ``cluster_label``, ``event_label``, ``cluster``, ``kind``,
+        ``published`` or ``story_id``; anything else is an
+        :class:`AnalysisError` before any work starts.
     progress : bool, optional
         One line per stage on stderr; None shows it when stderr is a
         terminal (and not under CI).
@@ -300,7 +303,7 @@ def _analyze(
     paragraphs = _read(directory, "paragraphs")
     embeddings = _read(directory, "embeddings")
     # A misspelt colour column fails now, not after the clustering.
-    known = {*_MAP_OWN_COLUMNS, *articles.columns}
+    known = {*_MAP_OWN_COLUMNS, *(c for c in _MAP_ARTICLE_COLUMNS if c in articles.columns)}
     if figures and (not color_by or any(c not in known for c in color_by)):
         msg = f"got color_by={list(color_by)}, expected names among {sorted(known)}"
         raise AnalysisError(msg)
