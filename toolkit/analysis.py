@@ -64,8 +64,6 @@ STABILITY_SEEDS = (0, 1, 2, 3, 4)
 STABILITY_MAX_N = 20_000
 #: Columns the analysis map can be coloured by (the first colours the static map).
 MAP_COLOURS = ("outlet", "outlet_country", "cluster_label", "event_label")
-#: Article columns :func:`toolkit.maps.map_data` carries to the map.
-_MAP_ARTICLE_COLUMNS = ("outlet", "outlet_country", "title", "published", "story_id", "duplicate_of")
 #: Map-data columns that do not come from the articles frame.
 _MAP_OWN_COLUMNS = ("paragraph_id", "article_id", "position", "kind", "text", "cluster", "cluster_label", "event_id", "event_label")
 
@@ -291,7 +289,7 @@ def _analyze(
     """The work of :func:`analyze_dir`: read from ``directory``, write every output to ``staging``."""
     from toolkit.clustering import cluster_paragraphs_with_report, cluster_stability, outlier_rates, representative_paragraphs
     from toolkit.events import group_events
-    from toolkit.maps import interactive_map, map_data, static_map
+    from toolkit.maps import MAP_ARTICLE_COLUMNS, interactive_map, map_data, static_map
     from toolkit.projection import project, write_map
     from toolkit.distances import outlet_distances
     from toolkit.distinctive import fightin_words
@@ -303,7 +301,7 @@ def _analyze(
     paragraphs = _read(directory, "paragraphs")
     embeddings = _read(directory, "embeddings")
     # A misspelt colour column fails now, not after the clustering.
-    known = {*_MAP_OWN_COLUMNS, *(c for c in _MAP_ARTICLE_COLUMNS if c in articles.columns)}
+    known = {*_MAP_OWN_COLUMNS, *(c for c in MAP_ARTICLE_COLUMNS if c in articles.columns)}
     if figures and (not color_by or any(c not in known for c in color_by)):
         msg = f"got color_by={list(color_by)}, expected names among {sorted(known)}"
         raise AnalysisError(msg)

@@ -105,6 +105,10 @@ def _plotly() -> Any:
 # --------------------------------------------------------------------------- data
 
 
+#: Article columns :func:`map_data` carries to every paragraph (when the articles frame has them).
+MAP_ARTICLE_COLUMNS = ("outlet", "outlet_country", "title", "published", "story_id", "duplicate_of")
+
+
 def map_data(articles: pl.DataFrame, paragraphs: pl.DataFrame, *extra: pl.DataFrame) -> pl.DataFrame:
     """Join paragraphs with their article's outlet, country, title and date.
 
@@ -125,7 +129,7 @@ def map_data(articles: pl.DataFrame, paragraphs: pl.DataFrame, *extra: pl.DataFr
         ``kind``, ``text``, ``outlet``, ``outlet_country``, ``title``,
         ``published``, ``story_id``, ``duplicate_of``, then the extra columns.
     """
-    wanted = ("outlet", "outlet_country", "title", "published", "story_id", "duplicate_of")
+    wanted = MAP_ARTICLE_COLUMNS
     for name, frame, need in (
         ("articles", articles, ("article_id",)),
         ("paragraphs", paragraphs, ("paragraph_id", "article_id", "text")),
