@@ -291,6 +291,16 @@ def _drop_lines(raw: RawArticle, ledger: Ledger, task: _Task, removed: Counter[t
     raw.body_lines, raw.body_line_indices = keep_lines, keep_indices
 
 
+def _body_accounting(ledger: Ledger) -> tuple[dict[str, int], Counter[str]]:
+    """The fates of a body ledger (tables, HTML pages) and the reasons of its chrome lines.
+
+    A line cleaning left in place is text.
+    """
+    fates = Counter(fate or "text" for fate in ledger.fates)
+    chrome_reasons = Counter(reason or "chrome" for fate, reason in zip(ledger.fates, ledger.reasons, strict=True) if fate == "chrome")
+    return {"total": len(ledger.fates), **{fate: fates.get(fate, 0) for fate in LINE_FATES}}, chrome_reasons
+
+
 def _chrome_text(line: str) -> str:
     """A table body line as the page parser hands lines to the chrome rules."""
     return line.replace("\ufeff", "").replace("\u00a0", " ").strip()
@@ -407,8 +417,7 @@ def _process_table(task: _Task) -> _FileOutcome:
     for b, r in zip(built, raws, strict=True):
         if r.date is not None:
             b.row["published"] = r.date.value
-    fates = Counter(fate or "text" for fate in ledger.fates)  # a line cleaning left in place is text
-    chrome_reasons = Counter(reason or "chrome" for fate, reason in zip(ledger.fates, ledger.reasons, strict=True) if fate == "chrome")
+    body_lines, chrome_reasons = _body_accounting(ledger)
     file_report = {
         "file": task.name,
         "sha256": sha,
@@ -419,7 +428,7 @@ def _process_table(task: _Task) -> _FileOutcome:
         "columns": stats["columns"],
         "extra_columns": stats["extra_columns"],
         "articles": len(built),
-        "body_lines": {"total": n_lines, **{fate: fates.get(fate, 0) for fate in LINE_FATES}},
+        "body_lines": body_lines,
         "removed_spans": dict(sorted(removed.items())),
     }
     outcome = _FileOutcome(built, file_report, removed, chrome_reasons, [], [])
@@ -444,8 +453,7 @@ def _process_html(task: _Task, data: bytes) -> _FileOutcome:
     _drop_lines(raw, ledger, task, boilerplate, chrome=True)
     removed: Counter[str] = Counter()
     built = build_article(raw, crawl_date=None, registry=registry, ledger=ledger, removed=removed)
-    fates = Counter(fate or "text" for fate in ledger.fates)
-    chrome_reasons = Counter(reason or "chrome" for fate, reason in zip(ledger.fates, ledger.reasons, strict=True) if fate == "chrome")
+    body_lines, chrome_reasons = _body_accounting(ledger)
     if built.row["byline"] is None and page.author:
         built.row["byline"] = page.author
     file_report = {
@@ -455,7 +463,7 @@ def _process_html(task: _Task, data: bytes) -> _FileOutcome:
         "layout": "html",
         **page.stats,
         "articles": 1,
-        "body_lines": {"total": len(ledger.fates), **{fate: fates.get(fate, 0) for fate in LINE_FATES}},
+        "body_lines": body_lines,
         "removed_spans": dict(sorted(removed.items())),
     }
     outcome = _FileOutcome([built], file_report, removed, chrome_reasons, [], page.warnings)
