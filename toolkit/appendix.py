@@ -588,20 +588,13 @@ def build_appendix(
     return manifest
 
 
-def _ingest_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``ingest`` a corpus needs to be read the same way by the notebooks."""
-    parser.add_argument("--columns", action="append", default=None, metavar="FIELD=COLUMN,...",
-                        help="table columns holding the toolkit's fields, as for ingest (e.g. outlet=source,body=content)")
-    parser.add_argument("--date-format", default=None, metavar="FORMAT", help="strptime format of the tables' published column, as for ingest")
-
-
 def ingest_options_of(args: argparse.Namespace) -> dict[str, Any]:
     """``ingest_options`` for the notebooks from ``--columns`` and ``--date-format``."""
     from toolkit.tabular import parse_columns
 
     options: dict[str, Any] = {}
     if args.columns:
-        options["columns"] = {k: list(v) if isinstance(v, tuple) else v for k, v in parse_columns(args.columns).items()}
+        options["columns"] = parse_columns(args.columns)
     if args.date_format:
         options["date_format"] = args.date_format
     return options
@@ -609,6 +602,8 @@ def ingest_options_of(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``build`` (the appendix) or ``student`` (learner copies)."""
+    from toolkit.cli import add_table_options, one_line_errors
+
     parser = argparse.ArgumentParser(prog="python -m toolkit.appendix", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="execute the notebooks and write the appendix folder")
@@ -617,11 +612,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--model", default=None)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--out", default=str(ROOT / "build" / "appendix"))
-    _ingest_arguments(b)
+    add_table_options(b)
     s = sub.add_parser("student", help="write notebook copies without the solution cells")
     s.add_argument("--out", default=str(ROOT / "build" / "student"))
     args = parser.parse_args(argv)
-    from toolkit.cli import one_line_errors
 
     def run() -> int:
         if args.command == "build":

@@ -157,10 +157,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _appendix_ingest_arguments(parser: argparse.ArgumentParser) -> None:
-    from toolkit.appendix import _ingest_arguments
-
-    _ingest_arguments(parser)
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """``--date-format`` and ``--columns``: how article tables are read, for ``ingest`` and ``appendix`` alike."""
+    parser.add_argument("--date-format", default=None, metavar="FORMAT",
+                        help="strptime format of the tables' published column, e.g. '%%m/%%d/%%y' for US 7/23/17 (default: ISO or unambiguous day-month-year)")
+    parser.add_argument("--columns", action="append", default=None, metavar="FIELD=COLUMN,...",
+                        help="table columns holding the toolkit's fields when named differently, "
+                             "e.g. outlet=source,body=content_original,published=date; alternatives as outlet='source|source_domain' "
+                             "(fields: outlet, title, body, published, section)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,12 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--skip-invalid", action="store_true", help="skip unreadable files and list them in the report")
     ingest.add_argument("--outlets", type=Path, default=None, help="outlet registry CSV replacing the default (toolkit/data/outlets.csv)")
     ingest.add_argument("--chrome", type=Path, default=None, help="chrome-rule CSV replacing the default (toolkit/data/chrome.csv)")
-    ingest.add_argument("--date-format", default=None, metavar="FORMAT",
-                        help="strptime format of the tables' published column, e.g. '%%m/%%d/%%y' for US 7/23/17 (default: ISO or unambiguous day-month-year)")
-    ingest.add_argument("--columns", action="append", default=None, metavar="FIELD=COLUMN,...",
-                        help="table columns holding the toolkit's fields when named differently, "
-                             "e.g. outlet=source,body=content_original,published=date; alternatives as outlet='source|source_domain' "
-                             "(fields: outlet, title, body, published, section)")
+    add_table_options(ingest)
     ingest.add_argument("--keep-boilerplate", action="store_true", help="do not remove lines an outlet repeats across its articles")
     ingest.add_argument("--boilerplate-share", type=float, default=None, metavar="SHARE",
                         help="repeated boilerplate: share of an outlet's distinct articles a line must occur in (default 0.2)")
@@ -228,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     appendix.add_argument("--embeddings", type=Path, default=None, help="an embeddings.parquet whose provenance the manifest records")
     appendix.add_argument("--model", default=None)
     appendix.add_argument("--seed", type=int, default=0)
-    _appendix_ingest_arguments(appendix)
+    add_table_options(appendix)
     appendix.set_defaults(func=_cmd_appendix)
 
     validate = sub.add_parser("validate", help="code a sample of articles and validate frame scorers against the codes")
