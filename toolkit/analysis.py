@@ -47,7 +47,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,20 +74,14 @@ class _Stages:
     """One line per stage on stderr, with the seconds since the run began; silent unless asked or on a terminal."""
 
     def __init__(self, progress: bool | None) -> None:
-        import sys
-        import time
-
         if progress is None:
             progress = sys.stderr.isatty() and not os.environ.get("CI")
         self.enabled = bool(progress)
         self.start = time.perf_counter()
-        self.clock = time.perf_counter
 
     def __call__(self, what: str) -> None:
         if self.enabled:
-            import sys
-
-            print(f"analyze [{self.clock() - self.start:6.1f} s] {what}", file=sys.stderr, flush=True)
+            print(f"analyze [{time.perf_counter() - self.start:6.1f} s] {what}", file=sys.stderr, flush=True)
 
     def done(self) -> None:
         self("done")
